@@ -1,0 +1,3 @@
+from autograder.cli import main
+import sys
+sys.exit(main())
