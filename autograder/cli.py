@@ -41,7 +41,7 @@ def _release(args) -> int:
 def _autograde(args) -> int:
     from autograder.course import autograde
 
-    autograde(args.week, course_dir=args.course_dir, students=args.student or None)
+    autograde(args.week, course_dir=args.course_dir, students=args.student or None, jobs=args.jobs)
     return 0
 
 
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("week")
     p.add_argument("--course-dir", default=".", help="nbgrader course directory (default: .)")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--jobs", type=int, default=None, help="submissions graded side by side (default: cores)")
     p.set_defaults(func=_autograde)
 
     p = sub.add_parser("export", help="write the gradebook's grades as CSV")

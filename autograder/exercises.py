@@ -4,8 +4,8 @@ An exercise is ``weekNN/name``. Its pieces, by convention:
 
 * ``solutions/weekNN/name.ipynb``: the instructor's source (nbgrader "source");
 * ``exercises/weekNN/name.ipynb``: the released student notebook;
-* ``autograder/suites/weekNN/name/``: the hidden suite, one ``test_<grade_id>.py``
-  per autograded grade cell of the notebook, and ``exercise.json`` with the
+* ``autograder/suites/weekNN/name/``: the hidden suite, one ``test_x.py`` per
+  autograded grade cell of the notebook (whose grade id is ``test_x``), and ``exercise.json`` with the
   exercise's grading settings (forbidden built-ins, time limits).
 
 A notebook names its exercise in its metadata (``autograder.exercise``). When
@@ -21,8 +21,6 @@ import dataclasses
 import json
 from functools import cached_property
 from pathlib import Path
-
-import nbformat
 
 from autograder.seam.submission import SandboxLimits
 
@@ -72,7 +70,9 @@ class Exercise:
         return SandboxLimits(**self.settings.get("limits", {}))
 
     @cached_property
-    def source_notebook(self) -> nbformat.NotebookNode:
+    def source_notebook(self):
+        import nbformat  # slow to import; the judge process never needs it
+
         return nbformat.read(self.source_path, as_version=4)
 
 
@@ -96,7 +96,7 @@ def exercises_of_week(week: str) -> list[Exercise]:
     return [ex for ex in all_exercises() if ex.week == week]
 
 
-def grade_ids(nb: nbformat.NotebookNode) -> set[str]:
+def grade_ids(nb) -> set[str]:
     """The nbgrader grade ids of a notebook's cells."""
     ids = set()
     for cell in nb.cells:
@@ -106,7 +106,7 @@ def grade_ids(nb: nbformat.NotebookNode) -> set[str]:
     return ids
 
 
-def identify(nb: nbformat.NotebookNode) -> Exercise:
+def identify(nb) -> Exercise:
     """Which exercise ``nb`` is: by its metadata, else by its grade ids."""
     declared = nb.get("metadata", {}).get(METADATA_KEY, {}).get("exercise")
     if declared:

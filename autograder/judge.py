@@ -13,7 +13,7 @@ own exception, or a sandbox failure. Bare ``assert`` failures in a hidden test
 say only that the property does not hold.
 
 Hidden tests declare their points with :func:`points`. A test module
-``test_<grade_id>.py`` scores towards the notebook's grade cell ``<grade_id>``.
+``test_x.py`` scores towards the notebook's grade cell whose id is ``test_x``.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def points(value: float):
 
 
 def grade_id_of(item) -> str:
-    stem = Path(str(item.fspath)).stem
-    return stem[len("test_"):] if stem.startswith("test_") else stem
+    """The grade cell a hidden test scores towards: its module's name."""
+    return Path(str(item.fspath)).stem
 
 
 def learner_reason(exc: BaseException | None) -> str:
