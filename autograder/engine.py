@@ -23,15 +23,16 @@ from autograder.notebook import BrokenNotebook, cells_to_run, grade_cells, read_
 
 
 def _failed_report(message: str, exercise: Exercise | None = None) -> dict:
-    max_score = sum(grade_cells(exercise).values()) if exercise else 0.0
-    return {
+    report = {
         "exercise": exercise.id if exercise else None,
         "score": 0.0,
-        "max_score": max_score,
+        "max_score": sum(grade_cells(exercise).values()) if exercise else 0.0,
         "tests": [],
         "error": message,
         "notebook": {"cells": [], "output": "", "sandbox_failures": []},
     }
+    report["cells"] = cell_scores(report, exercise) if exercise else {}
+    return report
 
 
 def judge_timeout(exercise: Exercise) -> float:

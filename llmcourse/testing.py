@@ -6,8 +6,8 @@ and the hidden tests both call :func:`assert_close`, so a learner never passes
 one and fails the other because of a different tolerance.
 
 Failures raise :class:`PropertyFailure`, an ``AssertionError`` whose message
-names the property that failed and where (max abs error, its index), never the
-expected values themselves: the grader shows these messages to learners.
+names the property that failed and where (relative error, its index), never
+the expected values themselves: the grader shows these messages to learners.
 
 Not handled: complex dtypes, sparse tensors, comparisons across devices.
 """
@@ -101,12 +101,14 @@ def assert_close(actual, expected, what: str = "result") -> None:
     allowed = atol + rtol * torch.where(both_inf, 0.0, e64.abs())
     over = err > allowed
     if over.any() or torch.isnan(err).any():
-        idx = torch.argmax(torch.where(torch.isnan(err), math.inf, err - allowed))
+        # Error relative to the expected size: says how wrong, never what was expected.
+        relative = err / (e64.abs() + atol)
+        idx = torch.argmax(torch.where(torch.isnan(err), math.inf, relative))
         where = tuple(int(i) for i in np.unravel_index(int(idx), tuple(err.shape)))
         raise PropertyFailure(
-            f"{what} is off: max abs error {err.max().item():.3g} at index {where} "
-            f"(tolerance for {coarse}: rtol={rtol:g}, atol={atol:g}; "
-            f"{int(over.sum())} of {err.numel()} entries outside it)"
+            f"{what} is off: {int(over.sum())} of {err.numel()} entries are outside the "
+            f"tolerance for {coarse} (rtol={rtol:g}, atol={atol:g}); the worst, at index "
+            f"{where}, is off by {relative.flatten()[idx].item():.1e} times its expected size"
         )
 
 

@@ -1,0 +1,65 @@
+"""The committed student notebooks are exactly what nbgrader releases, and leak nothing."""
+
+import json
+
+import pytest
+
+from autograder.exercises import all_exercises, get_exercise
+from autograder.leaks import find_leaks, fragments_for
+from autograder.notebook import grade_cells
+from autograder.release import all_weeks, release_to
+
+
+@pytest.mark.parametrize("week", all_weeks())
+def test_committed_release_equals_a_fresh_release(week, tmp_path):
+    fresh = release_to(week, tmp_path)
+    committed = sorted((get_exercise(f"{week}/{p.stem}").release_path for p in fresh))
+    assert [p.name for p in fresh] == [p.name for p in committed]
+    for new, old in zip(fresh, committed):
+        assert json.loads(new.read_text()) == json.loads(old.read_text()), (
+            f"{old} differs from a fresh release: run `make release WEEK={week}` and commit the result"
+        )
+
+
+def test_release_contains_no_solution_or_hidden_test_text():
+    exercises = all_exercises()
+    leaks = find_leaks([ex.release_path for ex in exercises], fragments_for(exercises))
+    assert not leaks, [(str(l.path), l.fragment) for l in leaks]
+
+
+def test_leak_scan_finds_a_planted_solution_line(tmp_path):
+    """The scan is not vacuous: a solution line pasted into a page is found."""
+    ex = all_exercises()[0]
+    fragments = fragments_for([ex])
+    line = sorted(fragments[f"solution {ex.id}"])[0]
+    page = tmp_path / "page.html"
+    page.write_text(f"<pre><span>{line[:10]}</span>{line[10:].replace('>', '&gt;')}</pre>")
+    assert find_leaks([tmp_path], fragments)
+
+
+@pytest.mark.parametrize("exercise", all_exercises(), ids=lambda e: e.id)
+def test_grade_cells_match_hidden_suite(exercise):
+    """Every autograded grade cell has a hidden test module whose points add up to the cell's."""
+    import ast
+
+    cells = grade_cells(exercise)
+    suites = {p.stem: p for p in exercise.suite_dir.glob("test_*.py")}
+    assert set(cells) == set(suites), "grade cells and hidden test modules must correspond one to one"
+    for grade_id, path in suites.items():
+        total = 0.0
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                marks = [
+                    d for d in node.decorator_list
+                    if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "points"
+                ]
+                assert len(marks) == 1, f"{path.name}::{node.name} must declare its points once"
+                total += float(ast.literal_eval(marks[0].args[0]))
+        assert total == cells[grade_id], f"{grade_id}: hidden tests add up to {total}, the cell to {cells[grade_id]}"
+
+
+@pytest.mark.parametrize("exercise", all_exercises(), ids=lambda e: e.id)
+def test_notebooks_name_their_exercise(exercise):
+    for path in (exercise.source_path, exercise.release_path):
+        meta = json.loads(path.read_text())["metadata"]
+        assert meta["autograder"]["exercise"] == exercise.id
