@@ -1,8 +1,11 @@
 """Grade one notebook: find its exercise, run the judge, return the report.
 
-The judge (:mod:`autograder.judge`) runs in its own process, which in turn
-starts the sandbox that runs the student's code. This module never imports
-student code or hidden tests; it reads the judge's JSON report.
+The judge (:mod:`autograder.judge`) runs in its own long-lived worker process,
+which in turn starts a sandbox per submission for the student's code. This
+module never imports student code or hidden tests; it reads the judge's JSON
+reports. :class:`JudgePool` keeps up to ``size`` workers and hands each
+request to an idle one, so threads can grade side by side; a worker that
+stops answering is killed and replaced.
 
 A notebook that cannot be read or recognised gets a report with score 0 and a
 message saying why, rather than an exception, so a batch never stops on one
@@ -11,11 +14,16 @@ broken file.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import queue
+import select
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from autograder.exercises import Exercise, UnknownExercise, identify
@@ -36,41 +44,132 @@ def _failed_report(message: str, exercise: Exercise | None = None) -> dict:
 
 
 def judge_timeout(exercise: Exercise) -> float:
-    """An outer bound on one judge run: notebook time plus every call's time."""
-    limits = exercise.limits
-    n_tests = sum(1 for _ in exercise.suite_dir.glob("test_*.py")) * 50
-    return limits.notebook_seconds * (limits.max_restarts + 1) + n_tests * limits.call_seconds
+    """An outer bound on one judge run: the submission's budget plus start-up slack."""
+    return exercise.limits.submission_seconds + 120.0
 
 
-def grade_notebook(path: str | Path, exercise: Exercise | None = None) -> dict:
-    """Grade the notebook at ``path``; see :mod:`autograder.judge` for the report."""
+class JudgeFailed(RuntimeError):
+    """The judge itself failed (an instructor-side problem, not the student's)."""
+
+
+class JudgeWorker:
+    """One ``python -m autograder.judge`` process."""
+
+    def __init__(self) -> None:
+        self._log = tempfile.TemporaryFile(prefix="autograder-judge-log-")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.judge"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+            start_new_session=True,
+        )
+
+    def log_tail(self) -> str:
+        self._log.seek(0, os.SEEK_END)
+        size = self._log.tell()
+        self._log.seek(max(size - 4000, 0))
+        return self._log.read().decode("utf-8", "replace")
+
+    def request(self, message: dict, timeout: float) -> dict:
+        self.proc.stdin.write((json.dumps(message) + "\n").encode())
+        self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            self.kill()
+            raise TimeoutError
+        line = self.proc.stdout.readline()
+        if not line:
+            self.kill()
+            raise JudgeFailed(f"the judge process exited:\n{self.log_tail()}")
+        return json.loads(line)
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+class JudgePool:
+    """Up to ``size`` judge workers, started on demand and reused."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._idle: queue.Queue[JudgeWorker] = queue.Queue()
+        self._started = 0
+        self._lock = threading.Lock()
+
+    def _take(self) -> JudgeWorker:
+        with self._lock:
+            if self._idle.empty() and self._started < self.size:
+                self._started += 1
+                return JudgeWorker()
+        return self._idle.get()
+
+    def request(self, message: dict, timeout: float) -> dict:
+        worker = self._take()
+        try:
+            reply = worker.request(message, timeout)
+        except BaseException:
+            with self._lock:
+                self._started -= 1
+            raise
+        self._idle.put(worker)
+        return reply
+
+    def close(self) -> None:
+        while not self._idle.empty():
+            worker = self._idle.get()
+            worker.proc.stdin.close()
+            try:
+                worker.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+
+_pool: JudgePool | None = None
+_pool_lock = threading.Lock()
+
+
+def default_pool() -> JudgePool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = JudgePool(os.cpu_count() or 1)
+            atexit.register(_pool.close)
+        return _pool
+
+
+def grade_notebook(
+    path: str | Path,
+    exercise: Exercise | None = None,
+    pool: JudgePool | None = None,
+    hide: list[str] | tuple = (),
+) -> dict:
+    """Grade the notebook at ``path``; see :mod:`autograder.judge` for the report.
+
+    ``hide`` lists more paths (e.g. the course directory) the sandbox must not see.
+    """
     try:
         nb = read_notebook(path)
         exercise = exercise or identify(nb)
     except (BrokenNotebook, UnknownExercise) as exc:
         return _failed_report(str(exc), exercise)
-    cells = cells_to_run(nb, exercise)
-    with tempfile.TemporaryDirectory(prefix="autograder-judge-") as tmp:
-        cells_path = Path(tmp, "cells.json")
-        report_path = Path(tmp, "report.json")
-        cells_path.write_text(json.dumps(cells))
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "autograder.judge", str(cells_path), exercise.id, str(report_path)],
-                capture_output=True,
-                text=True,
-                timeout=judge_timeout(exercise),
-                env=env,
-                cwd=tmp,
-            )
-        except subprocess.TimeoutExpired:
-            return _failed_report("grading took longer than the submission's time limit", exercise)
-        if proc.returncode != 0 or not report_path.exists():
-            raise RuntimeError(
-                f"the judge failed on {path} (exit {proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
-            )
-        report = json.loads(report_path.read_text())
+    message = {"cells": cells_to_run(nb, exercise), "exercise": exercise.id, "hide": [str(h) for h in hide]}
+    try:
+        reply = (pool or default_pool()).request(message, judge_timeout(exercise))
+    except TimeoutError:
+        return _failed_report("grading took longer than the submission's time limit", exercise)
+    if not reply.get("ok"):
+        raise JudgeFailed(f"the judge failed on {path}: {reply.get('error')}\n{reply.get('traceback', '')}")
+    report = reply["report"]
     report["cells"] = cell_scores(report, exercise)
     return report
 

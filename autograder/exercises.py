@@ -31,6 +31,13 @@ RELEASE_DIR = REPO_ROOT / "exercises"
 METADATA_KEY = "autograder"
 
 
+def secret_paths(extra: list[str] | tuple = ()) -> list[str]:
+    """Paths a sandbox must not see: solutions, hidden suites, history, course state."""
+    paths = [SOURCE_DIR, SUITES_DIR, REPO_ROOT / ".git"]
+    paths += [REPO_ROOT / name for name in ("submitted", "autograded", "feedback", "gradebook.db")]
+    return [str(p) for p in paths] + [str(p) for p in extra]
+
+
 class UnknownExercise(LookupError):
     """A notebook that matches no exercise of the course."""
 

@@ -1,7 +1,10 @@
-"""The judge: runs one exercise's hidden pytest suite against one submission.
+"""The judge: runs an exercise's hidden pytest suite against submissions.
 
-Run as ``python -m autograder.judge CELLS_JSON EXERCISE_ID REPORT_JSON``. It
-loads the hidden suite with pytest in this process, gives every test the
+Run as ``python -m autograder.judge`` by :mod:`autograder.engine`, it is a
+long-lived worker: it starts its sandbox fork server first (before it reads
+anything secret), then answers one JSON request per line on stdin (the cells
+to run, the exercise id, extra paths to hide) with one JSON report per line.
+For each request it loads the hidden suite with pytest, gives every test the
 ``submission`` fixture (a :class:`~autograder.seam.submission.Submission`
 whose student code runs in a sandbox child process), and writes one JSON
 report: per test its points, whether it passed and a learner-facing message.
@@ -21,6 +24,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
+import torch  # noqa: F401 - imported once here, shared with the fork server
 
 import pytest
 
@@ -103,12 +108,14 @@ class Collector:
             entry["message"] = f"{entry['message']} - skipped"
 
 
-def run(cells: list[dict], exercise_id: str) -> dict:
+def run(cells: list[dict], exercise_id: str, hide: list[str] | tuple = ()) -> dict:
     """Grade ``cells`` against the hidden suite of ``exercise_id``; return the report."""
-    from autograder.exercises import get_exercise
+    from autograder.exercises import get_exercise, secret_paths
 
     exercise = get_exercise(exercise_id)
-    submission = Submission(cells, forbidden=exercise.forbidden, limits=exercise.limits)
+    submission = Submission(
+        cells, forbidden=exercise.forbidden, limits=exercise.limits, hide=secret_paths(hide)
+    )
     collector = Collector(submission)
     try:
         status = pytest.main(
@@ -120,6 +127,7 @@ def run(cells: list[dict], exercise_id: str) -> dict:
                 "-c", str(exercise.suite_dir.parent.parent / "pytest.ini"),
                 "--rootdir", str(exercise.suite_dir),
                 "--tb=no",
+                "--import-mode=importlib",
                 "--no-header",
                 "-o", "console_output_style=classic",
             ],
@@ -142,13 +150,30 @@ def run(cells: list[dict], exercise_id: str) -> dict:
     }
 
 
-def main(argv: list[str]) -> int:
-    cells_path, exercise_id, report_path = argv
-    cells = json.loads(Path(cells_path).read_text())
-    report = run(cells, exercise_id)
-    Path(report_path).write_text(json.dumps(report))
+def serve() -> int:
+    """Answer grading requests, one JSON line in, one JSON line out, until stdin closes."""
+    import os
+
+    from autograder.seam.submission import shared_zygote
+
+    shared_zygote()  # fork the sandbox server before anything secret is read
+    # pytest writes to stdout; keep the real stdout for replies, send the rest to stderr.
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        try:
+            report = run(request["cells"], request["exercise"], request.get("hide", []))
+            reply = {"ok": True, "report": report}
+        except Exception as exc:  # noqa: BLE001 - an instructor-side error, reported to the engine
+            import traceback
+
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        replies.write(json.dumps(reply) + "\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(serve())

@@ -1,10 +1,9 @@
 """The sandbox side of the grading seam: runs a student's notebook and serves calls.
 
-Started by :class:`autograder.seam.submission.Submission` as a child process in
-its own session and working directory. It reads the protocol channel's file
-descriptors from its arguments, redirects its own stdout and stderr to a log
-file (so nothing the student prints can touch the channel), executes the
-notebook's code cells in order, reports how each cell went, then answers
+Forked by the zygote (:mod:`autograder.seam.zygote`) for one submission, already
+isolated, with stdout and stderr going to an output pipe that the judge reads
+(so nothing the student prints can touch the protocol channel). It executes
+the notebook's code cells in order, reports how each cell went, then answers
 requests from the judge until the channel closes:
 
 * ``getattr``: an attribute of a handle (handle 0 is the notebook namespace);
@@ -17,16 +16,14 @@ Results go back by value where :mod:`autograder.seam.codec` can encode them,
 as handles otherwise. Everything here runs with the student's code loaded, so
 the judge treats every reply as untrusted data: nothing here decides a verdict.
 
-Not handled here: operating-system isolation (users, namespaces, cgroups).
-This module is only the in-process half; the limits it sets on itself are
-resource limits applied before any student code runs.
+Not handled here: operating-system isolation, which is applied before this
+module's code runs (:mod:`autograder.seam.isolation`).
 """
 
 from __future__ import annotations
 
 import builtins
 import os
-import resource
 import struct
 import sys
 import traceback
@@ -37,12 +34,14 @@ from autograder.seam import codec
 CELL_PREFIX = "<cell "
 
 
-def read_frame(fd: int) -> bytes | None:
+def read_frame(fd: int, max_size: int | None = None) -> bytes | None:
     """Read one length-prefixed frame, or None at end of stream."""
     header = _read_exact(fd, 4)
     if header is None:
         return None
     (size,) = struct.unpack(">I", header)
+    if max_size is not None and size > max_size:
+        raise codec.SeamError(f"a reply of {size} bytes is larger than the {max_size}-byte limit")
     body = _read_exact(fd, size)
     if body is None:
         raise EOFError("channel closed in the middle of a frame")
@@ -306,32 +305,14 @@ def _getattr(target, name: str, handle_is_namespace: bool):
     return getattr(target, name)
 
 
-def apply_limits(limits: dict) -> None:
-    """Resource limits for this process and its children (soft = hard)."""
-    table = {
-        "memory_bytes": resource.RLIMIT_AS,
-        "file_bytes": resource.RLIMIT_FSIZE,
-        "open_files": resource.RLIMIT_NOFILE,
-        "core_bytes": resource.RLIMIT_CORE,
-    }
-    for key, which in table.items():
-        if key in limits:
-            resource.setrlimit(which, (int(limits[key]), int(limits[key])))
+def serve_submission(rfd: int, wfd: int) -> int:
+    """Run the notebook sent in the setup frame, report its cells, then serve requests.
 
-
-def main(argv: list[str]) -> int:
-    rfd, wfd, log_path = int(argv[0]), int(argv[1]), argv[2]
+    The caller has already isolated this process and pointed stdout and stderr
+    at the output pipe (see :mod:`autograder.seam.zygote`).
+    """
     setup = codec.loads(read_frame(rfd))
-    apply_limits(setup.get("limits", {}))
-    # Student output goes to a log file; the channel fds are never fd 1 or 2.
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log_fd, 1)
-    os.dup2(log_fd, 2)
-    os.close(log_fd)
-    sys.stdout = open(1, "w", buffering=1, closefd=False)
-    sys.stderr = open(2, "w", buffering=1, closefd=False)
     os.environ.setdefault("MPLBACKEND", "Agg")
-
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
     tripwires = Tripwires(setup.get("forbidden", []))
     tripwires.install()
@@ -341,7 +322,3 @@ def main(argv: list[str]) -> int:
     write_frame(wfd, codec.dumps({"ok": True, "cells": cell_results}))
     serve(rfd, wfd, HandleTable(namespace), tripwires)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

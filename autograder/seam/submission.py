@@ -1,18 +1,18 @@
 """The judge side of the grading seam: the ``submission`` object hidden tests see.
 
-``Submission`` starts the sandbox process (:mod:`autograder.seam.sandbox`) in a
-fresh working directory, runs the notebook's code cells there, and then turns
-attribute access and calls into requests over a pipe. Values come back decoded
+``Submission`` starts the sandbox process (:mod:`autograder.seam.sandbox`) from
+the fork server (:mod:`autograder.seam.zygote`), isolated as
+:mod:`autograder.seam.isolation` describes, runs the notebook's code cells
+there, and then turns attribute access and calls into requests over a pipe. Values come back decoded
 by :mod:`autograder.seam.codec` (never unpickled); other objects come back as
 :class:`Remote` handles that can be called and inspected the same way.
 
-Each request has a time limit. A sandbox that overruns it, crashes or exits is
-killed with its whole process group and started again for the next request,
-at most ``max_restarts`` times; the request that broke it raises
-:class:`SandboxFailure` and so fails only the test that made it.
-
-Not handled here: operating-system isolation of the sandbox (separate user,
-network namespace, cgroups); :class:`SandboxLimits` carries the rlimits only.
+Each request has a time limit, and the whole submission a time budget. A
+sandbox that overruns a limit, crashes or exits is killed with every process
+it started and started again for the next request, at most ``max_restarts``
+times; the request that broke it raises :class:`SandboxFailure` and so fails
+only the test that made it. What the notebook prints is read from a pipe and
+kept up to ``output_bytes``; the rest is drained and counted, never stored.
 """
 
 from __future__ import annotations
@@ -22,16 +22,15 @@ import os
 import select
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
+import threading
 import time
-from pathlib import Path
 
-from autograder.seam import codec
+from autograder.seam import codec, isolation
 from autograder.seam.sandbox import read_frame, write_frame
 
 GiB = 1024**3
+MiB = 1024**2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,13 +39,80 @@ class SandboxLimits:
 
     notebook_seconds: float = 120.0
     call_seconds: float = 20.0
-    memory_bytes: int = 8 * GiB
-    file_bytes: int = 64 * 1024**2
+    submission_seconds: float = 600.0
+    memory_bytes: int = 6 * GiB
+    file_bytes: int = 64 * MiB
+    processes: int = 256  # threads count too
+    open_files: int = 256
     output_bytes: int = 256 * 1024
+    reply_bytes: int = 256 * MiB
     max_restarts: int = 2
 
     def rlimits(self) -> dict:
-        return {"memory_bytes": self.memory_bytes, "file_bytes": self.file_bytes, "core_bytes": 0}
+        return {
+            "memory_bytes": self.memory_bytes,
+            "file_bytes": self.file_bytes,
+            "processes": self.processes,
+            "open_files": self.open_files,
+            "cpu_seconds": int(self.submission_seconds) + 60,
+            "core_bytes": 0,
+        }
+
+
+SANDBOX_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "MPLBACKEND": "Agg",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+_shared_zygote = None
+_zygote_lock = threading.Lock()
+
+
+def shared_zygote():
+    """The process's fork server, started on first use (see :mod:`autograder.seam.zygote`)."""
+    global _shared_zygote
+    with _zygote_lock:
+        if _shared_zygote is None:
+            from autograder.seam.zygote import Zygote
+
+            _shared_zygote = Zygote()
+        return _shared_zygote
+
+
+class OutputPipe:
+    """Drains the sandbox's stdout and stderr; keeps the first ``limit`` bytes."""
+
+    def __init__(self, fd: int, limit: int):
+        self.limit = limit
+        self.kept = bytearray()
+        self.dropped = 0
+        self._fd = fd
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self._fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            room = self.limit - len(self.kept)
+            self.kept += chunk[: max(room, 0)]
+            self.dropped += max(len(chunk) - max(room, 0), 0)
+        os.close(self._fd)
+
+    def text(self, wait: float = 1.0) -> str:
+        self._thread.join(wait)
+        text = bytes(self.kept).decode("utf-8", "replace")
+        return text + (f"\n[output trimmed: {self.dropped} more bytes]" if self.dropped else "")
 
 
 class StudentError(Exception):
@@ -101,86 +167,94 @@ class Submission:
         cells: list[dict],
         forbidden: list[str] | None = None,
         limits: SandboxLimits | None = None,
+        hide: list[str] | None = None,
     ):
         self.cells = cells
         self.forbidden = list(forbidden or [])
         self.limits = limits or SandboxLimits()
+        self.hide = list(hide or [])
         self.cell_results: list[dict] = []
         self.failures: list[str] = []
-        self._proc: subprocess.Popen | None = None
+        self._pid: int | None = None
+        self._slot: isolation.Slot | None = None
         self._workdir: str | None = None
+        self._output: OutputPipe | None = None
+        self._outputs: list[str] = []
         self._generation = 0
         self._starts = 0
         self._broken: str | None = None
+        self._deadline: float | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
     def start(self) -> None:
         """Start the sandbox and run the notebook; safe to call again after a failure."""
-        if self._proc is not None:
+        if self._pid is not None:
             return
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.limits.submission_seconds
         if self._starts > self.limits.max_restarts:
             raise SandboxFailure(self._broken or "the sandbox could not be restarted")
+        if time.monotonic() >= self._deadline:
+            raise SandboxFailure(f"the submission used up its {self.limits.submission_seconds:g} s")
         self._starts += 1
         self._generation += 1
-        self._workdir = tempfile.mkdtemp(prefix="autograder-sandbox-")
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        log_path = os.path.join(self._workdir, ".output.log")
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": self._workdir,
-            "MPLBACKEND": "Agg",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        }
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.seam.sandbox", str(to_child_r), str(from_child_w), log_path],
-            cwd=self._workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(to_child_r, from_child_w),
-            start_new_session=True,
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
+        out_r, out_w = os.pipe()
+        spec = {"hide": self.hide, "limits": self.limits.rlimits(), "env": dict(SANDBOX_ENV)}
+        if isolation.available():
+            self._slot = isolation.acquire_slot()
+            self._workdir = str(self._slot.workdir)
+            spec["slot"] = {
+                "index": self._slot.index, "uid": self._slot.uid,
+                "gid": self._slot.gid, "workdir": self._workdir,
+            }
+        else:
+            self._workdir = tempfile.mkdtemp(prefix="autograder-sandbox-")
+            spec["workdir"] = self._workdir
+        spec["env"]["HOME"] = self._workdir
+        try:
+            self._pid = shared_zygote().spawn(spec, [to_child_r, from_child_w, out_w])
+        finally:
+            for fd in (to_child_r, from_child_w, out_w):
+                os.close(fd)
         self._wfd, self._rfd = to_child_w, from_child_r
-        self._log_path = log_path
+        self._output = OutputPipe(out_r, self.limits.output_bytes)
         write_frame(
             self._wfd,
-            codec.dumps(
-                {
-                    "cells": self.cells,
-                    "forbidden": self.forbidden,
-                    "limits": self.limits.rlimits(),
-                }
-            ),
+            codec.dumps({"cells": self.cells, "forbidden": self.forbidden}),
         )
         ready = self._receive(self.limits.notebook_seconds, "running the notebook")
         self.cell_results = ready.get("cells", [])
 
     def close(self) -> None:
-        """Kill the sandbox's process group and remove its working directory."""
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            for fd in (self._wfd, self._rfd):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        """Kill every process the sandbox started and remove its working directory."""
+        pid, self._pid = self._pid, None
+        if pid is None:
+            return
+        for fd in (self._wfd, self._rfd):
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
+                os.close(fd)
+            except OSError:
                 pass
-            proc.wait()
-        if self._workdir:
+        if self._slot is not None:
+            isolation.kill_user(self._slot.uid)
+        else:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self._output is not None:
+            self._outputs.append(self._output.text())
+            self._output = None
+        if self._slot is not None:
+            isolation.remove_tree(self._slot.workdir)
+            self._slot.release()
+            self._slot = None
+        elif self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        self._workdir = None
 
     def __enter__(self) -> "Submission":
         self.start()
@@ -190,14 +264,11 @@ class Submission:
         self.close()
 
     def output(self) -> str:
-        """What the notebook printed, trimmed to the output limit."""
-        try:
-            with open(self._log_path, "rb") as fh:
-                data = fh.read(self.limits.output_bytes + 1)
-        except (OSError, AttributeError):
-            return ""
-        text = data[: self.limits.output_bytes].decode("utf-8", "replace")
-        return text + ("\n[output trimmed]" if len(data) > self.limits.output_bytes else "")
+        """What the notebook printed (each run, trimmed to the output limit)."""
+        runs = list(self._outputs)
+        if self._output is not None:
+            runs.append(self._output.text(wait=0.2))
+        return "\n[sandbox restarted]\n".join(runs)
 
     # -- the seam ----------------------------------------------------------
 
@@ -248,21 +319,24 @@ class Submission:
         return codec.from_wire(reply.get("value"), resolve)
 
     def _receive(self, seconds: float, what: str) -> dict:
-        deadline = time.monotonic() + seconds
+        deadline = min(time.monotonic() + seconds, self._deadline)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
+                if deadline == self._deadline:
+                    self._fail(f"the submission used up its {self.limits.submission_seconds:g} s during {what}")
                 self._fail(f"{what} took longer than {seconds:g} s")
             ready, _, _ = select.select([self._rfd], [], [], left)
             if ready:
                 break
         try:
-            raw = read_frame(self._rfd)
+            raw = read_frame(self._rfd, self.limits.reply_bytes)
+        except codec.SeamError as exc:
+            self._fail(f"{what}: {exc}")
         except (EOFError, OSError):
             raw = None
         if raw is None:
-            code = self._proc.poll() if self._proc else None
-            self._fail(f"the notebook's process exited during {what} (exit status {code})")
+            self._fail(f"the notebook's process exited during {what}")
         try:
             return codec.loads(raw)
         except codec.SeamError as exc:
