@@ -41,7 +41,14 @@ def _release(args) -> int:
 def _autograde(args) -> int:
     from autograder.course import autograde
 
-    autograde(args.week, course_dir=args.course_dir, students=args.student or None, jobs=args.jobs)
+    autograde(
+        args.week,
+        course_dir=args.course_dir,
+        students=args.student or None,
+        jobs=args.jobs,
+        force=args.force,
+        dask_scheduler=args.dask_scheduler,
+    )
     return 0
 
 
@@ -72,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--course-dir", default=".", help="nbgrader course directory (default: .)")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--jobs", type=int, default=None, help="submissions graded side by side (default: cores)")
+    p.add_argument("--force", action="store_true", help="regrade submissions that have not changed")
+    p.add_argument("--dask-scheduler", default=None, help="grade on this Dask cluster (address)")
     p.set_defaults(func=_autograde)
 
     p = sub.add_parser("export", help="write the gradebook's grades as CSV")

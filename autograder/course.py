@@ -13,15 +13,19 @@ threads (each grade runs in its own judge and sandbox processes), and writes
 each hidden-test score to the auto score of the grade cell it belongs to.
 Manual scores set in formgrader are left alone: nbgrader keeps them apart.
 
+Grading can also run on a Dask cluster (``dask_scheduler``): each Dask worker
+grades with its own judge workers and sandboxes, and only the reports come
+back; the gradebook is written here, by one process.
+
 Not handled here: importing LMS downloads, late penalties, feedback reports
-(the instructor workflow adds them), crash-safe resumption of a killed run
-(the hardened engine adds it).
+(the instructor workflow adds them).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -48,17 +52,30 @@ def ensure_week_in_gradebook(week: str, course_dir: Path) -> None:
 
 
 def find_submissions(week: str, course_dir: Path, students: list[str] | None = None) -> list[tuple[str, Path, Exercise]]:
-    """(student, notebook, exercise) under submitted/, for the week's exercises."""
-    exercises = {ex.name: ex for ex in exercises_of_week(week)}
+    """(student, notebook path, exercise) for every student folder and exercise of the week.
+
+    The notebook path may not exist: a student who handed in the week without
+    one of its notebooks gets a row that says so.
+    """
+    exercises = exercises_of_week(week)
     found = []
     root = Path(course_dir) / "submitted"
     for student_dir in sorted(p for p in root.glob("*") if p.is_dir()):
         if students and student_dir.name not in students:
             continue
-        for nb in sorted((student_dir / week).glob("*.ipynb")):
-            if nb.stem in exercises:
-                found.append((student_dir.name, nb, exercises[nb.stem]))
+        if not (student_dir / week).is_dir():
+            continue
+        for ex in exercises:
+            found.append((student_dir.name, student_dir / week / f"{ex.name}.ipynb", ex))
     return found
+
+
+def submission_digest(notebook: Path) -> str:
+    """A hash of what was handed in (notebook and timestamp), to tell whether it changed."""
+    digest = hashlib.sha256()
+    for path in (notebook, notebook.parent / "timestamp.txt"):
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest.hexdigest()
 
 
 def _timestamp(week_dir: Path) -> dt.datetime | None:
@@ -75,19 +92,69 @@ def _timestamp(week_dir: Path) -> dt.datetime | None:
 
 
 def record(gb, week: str, student: str, notebook: Path, report: dict) -> None:
-    """Write one report's grade-cell scores into the gradebook."""
+    """Write one report's grade-cell scores into the gradebook, in one transaction.
+
+    Only auto scores are written; manual scores and comments, kept apart by
+    nbgrader, are never touched.
+    """
     gb.update_or_create_student(student)
     timestamp = _timestamp(notebook.parent)
     kwargs = {"timestamp": timestamp} if timestamp else {}
     gb.update_or_create_submission(week, student, **kwargs)
-    for grade_id, cell in report["cells"].items():
-        grade = gb.find_grade(grade_id, notebook.stem, week, student)
-        grade.auto_score = float(cell["score"])
-    gb.db.commit()
+    try:
+        for grade_id, cell in report["cells"].items():
+            grade = gb.find_grade(grade_id, notebook.stem, week, student)
+            grade.auto_score = float(cell["score"])
+        gb.db.commit()
+    except BaseException:
+        gb.db.rollback()
+        raise
 
 
-def autograde(week: str, course_dir: str | Path = ".", students: list[str] | None = None, jobs: int | None = None) -> list[dict]:
-    """Grade every submission of ``week``; return one summary row per notebook."""
+def _marker(course_dir: Path, student: str, week: str, notebook: Path) -> Path:
+    return course_dir / "autograded" / student / week / f"{notebook.stem}.report.json"
+
+
+def _already_graded(course_dir: Path, student: str, week: str, notebook: Path) -> dict | None:
+    marker = _marker(course_dir, student, week, notebook)
+    try:
+        report = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return None
+    return report if report.get("digest") == submission_digest(notebook) else None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _grade_one(notebook: Path, exercise: Exercise, course_dir: Path) -> dict:
+    if not notebook.exists():
+        from autograder.engine import _failed_report
+
+        return _failed_report(f"no {notebook.name} was handed in", exercise)
+    return grade_notebook(notebook, exercise, hide=[str(course_dir)])
+
+
+def autograde(
+    week: str,
+    course_dir: str | Path = ".",
+    students: list[str] | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    dask_scheduler: str | None = None,
+) -> list[dict]:
+    """Grade every submission of ``week``; return one summary row per notebook.
+
+    Safe to kill at any moment and run again: a submission's scores are
+    committed in one transaction, and only then is its report written (atomically)
+    with the hash of what was graded. A re-run skips submissions whose report
+    matches what is handed in now (``force`` regrades them all) and grades the
+    rest, so it ends with the scores of an uninterrupted run.
+    """
     from nbgrader.api import Gradebook
 
     # nbgrader's own session handling warns on every new submission; it is harmless.
@@ -98,31 +165,77 @@ def autograde(week: str, course_dir: str | Path = ".", students: list[str] | Non
         print(f"no submissions for {week} under {course_dir / 'submitted'}")
         return []
     ensure_week_in_gradebook(week, course_dir)
-    jobs = jobs or os.cpu_count() or 1
     rows = []
-    with Gradebook(gradebook_url(course_dir)) as gb, ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(grade_notebook, nb, ex): (student, nb) for student, nb, ex in submissions}
-        for future in tqdm(as_completed(futures), total=len(futures), desc=f"autograde {week}", unit="nb"):
-            student, nb = futures[future]
-            report = future.result()
-            out_dir = course_dir / "autograded" / student / week
-            out_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(nb, out_dir / nb.name)
-            (out_dir / f"{nb.stem}.report.json").write_text(json.dumps(report, indent=1))
-            if report.get("exercise"):
-                record(gb, week, student, nb, report)
-            rows.append(
-                {
-                    "student": student,
-                    "notebook": nb.stem,
-                    "score": report["score"],
-                    "max_score": report["max_score"],
-                    "note": report.get("error", ""),
-                }
-            )
+    todo = []
+    with Gradebook(gradebook_url(course_dir)) as gb:
+        for student, nb, ex in submissions:
+            done = None if force else _already_graded(course_dir, student, week, nb)
+            if done is not None:
+                rows.append(_row(student, nb, done, "unchanged since last run"))
+            else:
+                todo.append((student, nb, ex))
+        with _executor(jobs, dask_scheduler) as submit:
+            futures = {submit(_grade_one, nb, ex, course_dir): (student, nb) for student, nb, ex in todo}
+            for future in tqdm(_completed(futures), total=len(futures), desc=f"autograde {week}", unit="nb"):
+                student, nb = futures[future]
+                report = future.result()
+                report["digest"] = submission_digest(nb)
+                if nb.exists():
+                    (course_dir / "autograded" / student / week).mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(nb, course_dir / "autograded" / student / week / nb.name)
+                if report.get("exercise"):
+                    record(gb, week, student, nb, report)
+                _write_atomically(_marker(course_dir, student, week, nb), json.dumps(report, indent=1))
+                rows.append(_row(student, nb, report, ""))
     rows.sort(key=lambda r: (r["student"], r["notebook"]))
     print(summary_table(rows))
     return rows
+
+
+def _row(student: str, nb: Path, report: dict, note: str) -> dict:
+    notes = [note] if note else []
+    if report.get("error"):
+        notes.append(report["error"])
+    notes += report.get("integrity", [])
+    return {
+        "student": student,
+        "notebook": nb.stem,
+        "score": report["score"],
+        "max_score": report["max_score"],
+        "note": "; ".join(notes),
+    }
+
+
+class _executor:
+    """Threads on this machine, or a Dask cluster when a scheduler address is given."""
+
+    def __init__(self, jobs: int | None, dask_scheduler: str | None):
+        self.jobs = jobs or os.cpu_count() or 1
+        self.scheduler = dask_scheduler
+
+    def __enter__(self):
+        if self.scheduler:
+            from distributed import Client
+
+            self._client = Client(self.scheduler)
+            return lambda fn, *args: self._client.submit(fn, *args, pure=False)
+        self._pool = ThreadPoolExecutor(max_workers=self.jobs)
+        return self._pool.submit
+
+    def __exit__(self, *exc):
+        if self.scheduler:
+            self._client.close()
+        else:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _completed(futures: dict):
+    first = next(iter(futures), None)
+    if first is not None and type(first).__module__.startswith("distributed"):
+        from distributed import as_completed as dask_completed
+
+        return dask_completed(list(futures))
+    return as_completed(futures)
 
 
 def summary_table(rows: list[dict]) -> str:

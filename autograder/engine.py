@@ -27,7 +27,7 @@ import threading
 from pathlib import Path
 
 from autograder.exercises import Exercise, UnknownExercise, identify
-from autograder.notebook import BrokenNotebook, cells_to_run, grade_cells, read_notebook
+from autograder.notebook import BrokenNotebook, grade_cells, prepare_cells, read_notebook
 
 
 def _failed_report(message: str, exercise: Exercise | None = None) -> dict:
@@ -107,11 +107,16 @@ class JudgePool:
         self._lock = threading.Lock()
 
     def _take(self) -> JudgeWorker:
-        with self._lock:
-            if self._idle.empty() and self._started < self.size:
-                self._started += 1
-                return JudgeWorker()
-        return self._idle.get()
+        while True:
+            with self._lock:
+                if self._idle.empty() and self._started < self.size:
+                    self._started += 1
+                    return JudgeWorker()
+            worker = self._idle.get()
+            if worker.alive:
+                return worker
+            with self._lock:
+                self._started -= 1
 
     def request(self, message: dict, timeout: float) -> dict:
         worker = self._take()
@@ -152,17 +157,20 @@ def grade_notebook(
     exercise: Exercise | None = None,
     pool: JudgePool | None = None,
     hide: list[str] | tuple = (),
+    limits: dict | None = None,
 ) -> dict:
     """Grade the notebook at ``path``; see :mod:`autograder.judge` for the report.
 
-    ``hide`` lists more paths (e.g. the course directory) the sandbox must not see.
+    ``hide`` lists more paths (e.g. the course directory) the sandbox must not
+    see; ``limits`` overrides fields of the exercise's sandbox limits.
     """
     try:
         nb = read_notebook(path)
         exercise = exercise or identify(nb)
     except (BrokenNotebook, UnknownExercise) as exc:
         return _failed_report(str(exc), exercise)
-    message = {"cells": cells_to_run(nb, exercise), "exercise": exercise.id, "hide": [str(h) for h in hide]}
+    cells, problems = prepare_cells(nb, exercise)
+    message = {"cells": cells, "exercise": exercise.id, "hide": [str(h) for h in hide], "limits": limits}
     try:
         reply = (pool or default_pool()).request(message, judge_timeout(exercise))
     except TimeoutError:
@@ -170,6 +178,7 @@ def grade_notebook(
     if not reply.get("ok"):
         raise JudgeFailed(f"the judge failed on {path}: {reply.get('error')}\n{reply.get('traceback', '')}")
     report = reply["report"]
+    report["integrity"] = problems
     report["cells"] = cell_scores(report, exercise)
     return report
 
@@ -188,6 +197,10 @@ def format_report(report: dict) -> str:
     lines = [f"Exercise: {report.get('exercise') or 'unknown'}"]
     if report.get("error"):
         lines.append(f"Could not grade: {report['error']}")
+    for problem in report.get("integrity", []):
+        lines.append(f"  note: {problem}")
+    for failure in report.get("notebook", {}).get("sandbox_failures", []):
+        lines.append(f"  sandbox: {failure}")
     for cell in report.get("notebook", {}).get("cells", []):
         if cell.get("status") == "error":
             err = cell["error"]

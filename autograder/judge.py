@@ -108,13 +108,22 @@ class Collector:
             entry["message"] = f"{entry['message']} - skipped"
 
 
-def run(cells: list[dict], exercise_id: str, hide: list[str] | tuple = ()) -> dict:
-    """Grade ``cells`` against the hidden suite of ``exercise_id``; return the report."""
+def run(cells: list[dict], exercise_id: str, hide: list[str] | tuple = (), limits: dict | None = None) -> dict:
+    """Grade ``cells`` against the hidden suite of ``exercise_id``; return the report.
+
+    ``limits`` overrides fields of the exercise's sandbox limits (the grader's
+    own tests use short time limits).
+    """
+    import dataclasses
+
     from autograder.exercises import get_exercise, secret_paths
 
     exercise = get_exercise(exercise_id)
     submission = Submission(
-        cells, forbidden=exercise.forbidden, limits=exercise.limits, hide=secret_paths(hide)
+        cells,
+        forbidden=exercise.forbidden,
+        limits=dataclasses.replace(exercise.limits, **(limits or {})),
+        hide=secret_paths(hide),
     )
     collector = Collector(submission)
     try:
@@ -150,13 +159,35 @@ def run(cells: list[dict], exercise_id: str, hide: list[str] | tuple = ()) -> di
     }
 
 
+def _watch_parent(zygote) -> None:
+    """If the grader that started us dies (even by SIGKILL), end every sandbox and exit."""
+    import os
+    import threading
+    import time
+
+    from autograder.seam import isolation
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        for uid in list(isolation.HELD_UIDS):
+            isolation.kill_user(uid)
+        zygote.close()
+        os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def serve() -> int:
     """Answer grading requests, one JSON line in, one JSON line out, until stdin closes."""
     import os
 
     from autograder.seam.submission import shared_zygote
 
-    shared_zygote()  # fork the sandbox server before anything secret is read
+    zygote = shared_zygote()  # fork the sandbox server before anything secret is read
+    _watch_parent(zygote)
     # pytest writes to stdout; keep the real stdout for replies, send the rest to stderr.
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
@@ -165,7 +196,7 @@ def serve() -> int:
             continue
         request = json.loads(line)
         try:
-            report = run(request["cells"], request["exercise"], request.get("hide", []))
+            report = run(request["cells"], request["exercise"], request.get("hide", []), request.get("limits"))
             reply = {"ok": True, "report": report}
         except Exception as exc:  # noqa: BLE001 - an instructor-side error, reported to the engine
             import traceback
