@@ -73,6 +73,11 @@ class Exercise:
         return list(self.settings.get("forbidden", []))
 
     @property
+    def forbidden_ops(self) -> list[str]:
+        """aten operators (e.g. ``aten::_softmax``) the student's code may not reach."""
+        return list(self.settings.get("forbidden_ops", []))
+
+    @property
     def limits(self) -> SandboxLimits:
         return SandboxLimits(**self.settings.get("limits", {}))
 

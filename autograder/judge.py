@@ -122,6 +122,7 @@ def run(cells: list[dict], exercise_id: str, hide: list[str] | tuple = (), limit
     submission = Submission(
         cells,
         forbidden=exercise.forbidden,
+        forbidden_ops=exercise.forbidden_ops,
         limits=dataclasses.replace(exercise.limits, **(limits or {})),
         hide=secret_paths(hide),
     )

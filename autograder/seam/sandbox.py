@@ -114,8 +114,9 @@ class Tripwires:
     so a public check may compare against it.
     """
 
-    def __init__(self, dotted_names: list[str]):
+    def __init__(self, dotted_names: list[str], ops: list[str] | None = None):
         self.names = dotted_names
+        self.ops = set(ops or [])
         self.trusted_code: set[int] = set()
         self.hits: list[str] = []
         self._prefixes = _library_prefixes()
@@ -123,16 +124,50 @@ class Tripwires:
     def trust(self, code: types.CodeType) -> None:
         self.trusted_code.update(id(c) for c in _code_objects(code))
 
-    def _student_is_calling(self) -> bool:
-        frame = sys._getframe(2)
+    def _student_is_calling(self, depth: int = 2) -> bool:
+        """Is the nearest caller that is neither library nor this harness a learner's cell?
+
+        Library frames (standard library, site-packages) and this module's own
+        frames are skipped; the first other frame decides: instructor code
+        (a locked cell's code object) may call, anything else may not. A stack
+        with no such frame is the harness itself.
+        """
+        frame = sys._getframe(depth)
         while frame is not None:
             name = frame.f_code.co_filename
-            if not (os.path.isabs(name) and os.path.realpath(name).startswith(self._prefixes)):
+            library = os.path.isabs(name) and os.path.realpath(name).startswith(self._prefixes)
+            if not library and name != __file__:
                 return id(frame.f_code) not in self.trusted_code
             frame = frame.f_back
-        return True
+        return False
 
     def install(self) -> None:
+        self._install_functions()
+        if self.ops:
+            self._install_op_mode()
+
+    def _install_op_mode(self) -> None:
+        """Refuse forbidden aten operators, however they are reached (aliases, private names).
+
+        A dispatch mode sees every operator call below Python; the same
+        caller rule applies, so a locked cell may still use torch's attention.
+        """
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        wires = self
+
+        class ForbiddenOps(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                name = func._schema.name
+                if name in wires.ops and wires._student_is_calling(depth=2):
+                    wires.hits.append(name)
+                    raise RuntimeError(f"{name} is not available in this exercise: implement it from scratch")
+                return func(*args, **(kwargs or {}))
+
+        self._mode = ForbiddenOps()
+        self._mode.__enter__()
+
+    def _install_functions(self) -> None:
         import importlib
 
         for dotted in self.names:
@@ -142,9 +177,20 @@ class Tripwires:
                 try:
                     owner = getattr(owner, part)
                 except AttributeError:
-                    owner = importlib.import_module(".".join(parts[: i + 1]))
-            original = getattr(owner, parts[-1])
-            setattr(owner, parts[-1], self._wrap(dotted, original))
+                    try:
+                        owner = importlib.import_module(".".join(parts[: i + 1]))
+                    except ImportError:
+                        owner = None
+                        break
+            if owner is None:
+                continue
+            original = getattr(owner, parts[-1], None)
+            if original is None:  # not in this torch version: nothing to switch off
+                continue
+            try:
+                setattr(owner, parts[-1], self._wrap(dotted, original))
+            except (AttributeError, TypeError):  # a C type that refuses new attributes
+                continue
 
     def _wrap(self, dotted: str, original):
         wires = self
@@ -314,7 +360,7 @@ def serve_submission(rfd: int, wfd: int) -> int:
     setup = codec.loads(read_frame(rfd))
     os.environ.setdefault("MPLBACKEND", "Agg")
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
-    tripwires = Tripwires(setup.get("forbidden", []))
+    tripwires = Tripwires(setup.get("forbidden", []), setup.get("forbidden_ops", []))
     tripwires.install()
     cell_results = run_cells(setup["cells"], namespace, tripwires)
     sys.stdout.flush()

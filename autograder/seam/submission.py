@@ -168,9 +168,11 @@ class Submission:
         forbidden: list[str] | None = None,
         limits: SandboxLimits | None = None,
         hide: list[str] | None = None,
+        forbidden_ops: list[str] | None = None,
     ):
         self.cells = cells
         self.forbidden = list(forbidden or [])
+        self.forbidden_ops = list(forbidden_ops or [])
         self.limits = limits or SandboxLimits()
         self.hide = list(hide or [])
         self.cell_results: list[dict] = []
@@ -223,7 +225,7 @@ class Submission:
         self._output = OutputPipe(out_r, self.limits.output_bytes)
         write_frame(
             self._wfd,
-            codec.dumps({"cells": self.cells, "forbidden": self.forbidden}),
+            codec.dumps({"cells": self.cells, "forbidden": self.forbidden, "forbidden_ops": self.forbidden_ops}),
         )
         ready = self._receive(self.limits.notebook_seconds, "running the notebook")
         self.cell_results = ready.get("cells", [])
@@ -295,8 +297,17 @@ class Submission:
         )
 
     def forbidden_calls(self) -> list[str]:
-        """Forbidden built-ins the student's code tried to call, in any run so far."""
-        return self._request({"op": "forbidden_calls"})
+        """Forbidden built-ins the student's code reaches for.
+
+        Two sources: the learner's cell text, checked here in the judge where the
+        student cannot interfere (:mod:`autograder.scratch`), and the calls the
+        sandbox's tripwires caught at run time.
+        """
+        from autograder.scratch import forbidden_references
+
+        static = forbidden_references(self.cells, self.forbidden) if self.forbidden else []
+        runtime = [f"called {name}" for name in self._request({"op": "forbidden_calls"})]
+        return static + runtime
 
     def _check_generation(self, generation: int) -> None:
         if generation != self._generation:
