@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Workers for the test suites that run side by side (2 cores on CI).
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: setup book test release lock clean
+.PHONY: setup book test release lock clean bench-build
 
 setup: $(STAMP)
 
@@ -31,6 +31,11 @@ test: $(STAMP)
 # Regenerate exercises/weekNN from solutions/weekNN (nbgrader generate_assignment).
 release: $(STAMP)
 	$(BIN)/autograder release $(or $(WEEK),--all)
+
+# Wall time of a clean site build (execution on, empty cache) and of a rebuild after
+# one chapter edit, in a copy of the repository (benchmarks/build_time.py).
+bench-build: $(STAMP)
+	$(BIN)/python benchmarks/build_time.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel)==' > requirements.txt

@@ -1,7 +1,8 @@
 """Checks on the built site (_build/html), run after `jupyter-book build`.
 
-These read the HTML the build wrote; the real-browser checks are a separate
-suite. Run through tests/run.py, which builds the site first.
+These read the HTML the build wrote; the real-browser checks are in
+test_browser.py. Run through tests/run.py, which builds the site first; set
+COURSE_SITE_HTML to check another build (see tests/site/paths.py).
 """
 
 import re
@@ -12,8 +13,7 @@ import pytest
 from autograder.exercises import all_exercises
 from autograder.leaks import find_leaks, fragments_for
 from tests.chapters import REPO, executable_chapters, toc_files
-
-HTML = REPO / "_build" / "html"
+from tests.site.paths import HTML, site_pages
 
 pytestmark = pytest.mark.skipif(not (HTML / "index.html").exists(), reason="the site is not built")
 
@@ -41,6 +41,17 @@ def test_executed_chapters_show_outputs_and_plots_with_alt_text():
         for img in images:
             alt = re.search(r'alt="([^"]*)"', img)
             assert alt and alt.group(1).strip(), f"an image in {chapter} has no alt text: {img[:120]}"
+
+
+def test_every_image_on_every_page_has_alt_text():
+    """Plots, figures and the theme's own images (logos, launch icons) alike."""
+    missing = []
+    for path in site_pages():
+        for img in re.findall(r"<img\b[^>]*>", path.read_text()):
+            alt = re.search(r'\balt="([^"]*)"', img)
+            if not (alt and alt.group(1).strip()):
+                missing.append(f"{path.relative_to(HTML)}: {img[:120]}")
+    assert not missing, "images without alt text:\n" + "\n".join(missing)
 
 
 def test_every_reference_is_listed_and_cited():
