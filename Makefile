@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Workers for the test suites that run side by side (2 cores on CI).
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: setup book test release lock clean bench-build
+.PHONY: setup book test release lock clean bench-build bench-grading
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ release: $(STAMP)
 # one chapter edit, in a copy of the repository (benchmarks/build_time.py).
 bench-build: $(STAMP)
 	$(BIN)/python benchmarks/build_time.py
+
+# Submissions per minute: stock `nbgrader autograde` against ours on 40 submissions.
+bench-grading: $(STAMP)
+	$(BIN)/python benchmarks/grading_throughput.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel)==' > requirements.txt

@@ -76,6 +76,9 @@ def bare_execution(paths: list[Path]) -> float:
     import nbformat
     from nbclient import NotebookClient
 
+    import logging
+
+    logging.getLogger("traitlets").setLevel(logging.ERROR)  # the kernel's TCP notice, once per notebook
     start = time.monotonic()
     for path in paths:
         nb = nbformat.read(path, as_version=4)
@@ -107,14 +110,14 @@ def main() -> int:
         for student in sorted(p.name for p in (stock / "submitted").iterdir()):
             timed([str(BIN / "nbgrader"), "db", "student", "add", student], stock)
 
-        print(f"{len(paths)} submissions, {args.jobs} jobs, {os.cpu_count()} cores")
+        print(f"{len(paths)} submissions, {args.jobs} jobs, {os.cpu_count()} cores", flush=True)
         bare = bare_execution(paths)
-        print(f"bare execution (nbclient)     {bare:7.1f} s   {bare / len(paths):5.2f} s/notebook")
+        print(f"bare execution (nbclient)     {bare:7.1f} s   {bare / len(paths):5.2f} s/notebook", flush=True)
         stock_s = timed([str(BIN / "nbgrader"), "autograde", "week01", "--force"], stock)
-        print(f"stock nbgrader autograde      {stock_s:7.1f} s   {60 * len(paths) / stock_s:6.1f} submissions/min")
+        print(f"stock nbgrader autograde      {stock_s:7.1f} s   {60 * len(paths) / stock_s:6.1f} submissions/min", flush=True)
         ours_s = timed([str(BIN / "autograder"), "autograde", "week01", "--course-dir", str(ours),
                         "--jobs", str(args.jobs), "--force"], REPO)
-        print(f"autograder autograde          {ours_s:7.1f} s   {60 * len(paths) / ours_s:6.1f} submissions/min")
+        print(f"autograder autograde          {ours_s:7.1f} s   {60 * len(paths) / ours_s:6.1f} submissions/min", flush=True)
         print(f"throughput ratio (ours/stock) {stock_s / ours_s:7.2f}x")
         per_sub = ours_s * args.jobs / len(paths)
         print(f"our time per submission per job slot {per_sub:.2f} s; "
