@@ -35,3 +35,17 @@ def failed_tests(report: dict) -> set[str]:
 
 def grade(path: Path) -> dict:
     return grade_notebook(path)
+
+
+def assert_full_marks(report: dict) -> None:
+    """Every hidden test passed and every cell of the notebook ran."""
+    assert report["score"] == report["max_score"] > 0, failed_tests(report)
+    assert all(c["status"] == "ok" for c in report["notebook"]["cells"]), report["notebook"]["cells"]
+
+
+def assert_loses(report: dict, must_fail: set[str], label: str) -> None:
+    """A wrong submission lost points, at least on the hidden tests named in ``must_fail``."""
+    assert report["score"] < report["max_score"], f"{label} earned full marks"
+    missed = must_fail - failed_tests(report)
+    assert not missed, f"{label} passed hidden tests it should fail: {sorted(missed)}"
+    print(f"{label}: {report['score']:g}/{report['max_score']:g}")

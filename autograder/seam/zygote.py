@@ -67,7 +67,7 @@ def _serve(sock: socket.socket) -> None:  # pragma: no cover - runs in the zygot
 
     for name in PRELOAD:
         importlib.import_module(name)
-    from autograder.seam import sandbox  # noqa: F401 - preloaded for the children
+    importlib.import_module("autograder.seam.sandbox")  # preloaded for the children
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     while True:
