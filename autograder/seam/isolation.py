@@ -221,6 +221,31 @@ def _expose_interpreter() -> None:
     _mount("tmpfs", blocked, "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=64k,mode=755")
 
 
+def _private_tmp() -> None:
+    """Give the sandbox empty /tmp and /dev/shm, keeping the code it runs on visible.
+
+    When the project or its virtual environment lives under /tmp (a CI clone,
+    say), those directories are bind-mounted back into the new /tmp, with the
+    hiding mounts inside them kept.
+    """
+    import sys
+
+    repo = str(Path(__file__).resolve().parents[2])
+    keep = sorted({p for p in (os.path.realpath(sys.prefix), repo) if p.startswith("/tmp/")})
+    staged = []
+    for i, path in enumerate(keep):
+        staging = STATE_DIR / f"keep{i}"
+        staging.mkdir(exist_ok=True)
+        _mount(path, str(staging), None, MS_BIND | MS_REC, None)
+        staged.append((staging, path))
+    for private in ("/tmp", "/dev/shm"):
+        if os.path.isdir(private):
+            _mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
+    for staging, path in staged:
+        os.makedirs(path, exist_ok=True)
+        _mount(str(staging), path, None, MS_BIND | MS_REC, None)
+
+
 def enter_sandbox(slot: Slot | None, hide: list[str], limits: dict) -> None:
     """Called in the sandbox process before any student code: isolate, then drop root.
 
@@ -236,9 +261,7 @@ def enter_sandbox(slot: Slot | None, hide: list[str], limits: dict) -> None:
             elif os.path.exists(path):
                 _mount("/dev/null", path, None, MS_BIND, None)
         _expose_interpreter()
-        for private in ("/tmp", "/dev/shm"):
-            if os.path.isdir(private):
-                _mount("tmpfs", private, "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
+        _private_tmp()
         os.chdir(slot.workdir)
         os.setgroups([])
         os.setgid(slot.gid)
