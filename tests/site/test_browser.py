@@ -58,7 +58,7 @@ SEARCH_EXPECTATIONS: dict[str, list[str]] = {
     "attention": ["book/week01/attention"],
     "scaled dot-product": ["book/week01/attention"],
     "KV cache": ["book/week06/overview", "book/week06/kv_cache"],
-    "recall@k": ["book/week04/retrieval_metrics", "book/week04/retrieval_evaluation"],
+    "recall@k": ["book/week04/overview", "book/week04/retrieval_metrics"],
     "LoRA": ["book/week05/lora"],
 }
 # TeX source that shows in a page's text only when math was not typeset.
