@@ -105,6 +105,9 @@ def record(gb, week: str, student: str, notebook: Path, report: dict) -> None:
         for grade_id, cell in report["cells"].items():
             grade = gb.find_grade(grade_id, notebook.stem, week, student)
             grade.auto_score = float(cell["score"])
+            # nbgrader's rule (SaveAutoGrades): only a hand-set score needs a human look, so
+            # formgrader lists written answers, and code cells a grader overrode, as to grade.
+            grade.needs_manual_grade = grade.manual_score is not None
         gb.db.commit()
     except BaseException:
         gb.db.rollback()

@@ -19,15 +19,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from functools import cached_property
 from pathlib import Path
 
 from autograder.seam.submission import SandboxLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SUITES_DIR = Path(__file__).resolve().parent / "suites"
-SOURCE_DIR = REPO_ROOT / "solutions"
-RELEASE_DIR = REPO_ROOT / "exercises"
+# Where the exercises live: this repository, or a directory laid out the same way
+# (solutions/, exercises/, autograder/suites/) named by AUTOGRADER_COURSE_ROOT. Only
+# the project's own tests set it, to grade small fixture exercises no real week has.
+COURSE_ROOT = Path(os.environ.get("AUTOGRADER_COURSE_ROOT") or REPO_ROOT).resolve()
+SUITES_DIR = COURSE_ROOT / "autograder" / "suites" if COURSE_ROOT != REPO_ROOT else Path(__file__).resolve().parent / "suites"
+SOURCE_DIR = COURSE_ROOT / "solutions"
+RELEASE_DIR = COURSE_ROOT / "exercises"
 METADATA_KEY = "autograder"
 
 

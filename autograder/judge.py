@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import sys
+import types
 from pathlib import Path
 
 import torch  # noqa: F401 - imported once here, shared with the fork server
@@ -43,6 +44,14 @@ def grade_id_of(item) -> str:
     return Path(str(item.fspath)).stem
 
 
+def _where(traceback_text: str) -> str:
+    """' in cell N, line M' for the innermost notebook frame of a student traceback."""
+    import re
+
+    frames = re.findall(r'File "<cell (\d+)(?: locked)?>", line (\d+)', traceback_text)
+    return f" in cell {frames[-1][0]}, line {frames[-1][1]}" if frames else ""
+
+
 def learner_reason(exc: BaseException | None) -> str:
     """Why a test failed, in words that are safe to show a learner."""
     if exc is None:
@@ -50,7 +59,9 @@ def learner_reason(exc: BaseException | None) -> str:
     if isinstance(exc, StudentError):
         if exc.type_name == "NotImplementedError":
             return "not implemented yet (your code raises NotImplementedError)"
-        return f"your code raised {exc.type_name}: {exc.message}"
+        # The message is left out on purpose: student code could put the hidden
+        # test's inputs into it. The type and the line are the learner's to act on.
+        return f"your code raised {exc.type_name}{_where(exc.traceback)}"
     if isinstance(exc, SandboxFailure):
         return str(exc)
     if isinstance(exc, PropertyFailure):
@@ -60,17 +71,25 @@ def learner_reason(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _fixture_plugin(submission: Submission) -> types.ModuleType:
+    """A plugin module holding the ``submission`` fixture for one run."""
+    module = types.ModuleType("autograder_submission_fixture")
+
+    @pytest.fixture(scope="session", name="submission")
+    def submission_fixture():
+        """The student's notebook, reached through the seam."""
+        return submission
+
+    module.submission_fixture = submission_fixture
+    return module
+
+
 class Collector:
     """Pytest plugin object: owns the submission and records every outcome."""
 
     def __init__(self, submission: Submission):
         self._submission = submission
         self.results: dict[str, dict] = {}
-
-    @pytest.fixture(scope="session")
-    def submission(self):  # noqa: D401 - a fixture
-        """The student's notebook, reached through the seam."""
-        return self._submission
 
     def pytest_collection_modifyitems(self, items):
         for item in items:
@@ -135,17 +154,20 @@ def run(cells: list[dict], exercise_id: str, hide: list[str] | tuple = (), limit
                 "-p", "no:cacheprovider",
                 "-p", "no:randomly",
                 "-c", str(exercise.suite_dir.parent.parent / "pytest.ini"),
-                "--rootdir", str(exercise.suite_dir),
+                # Rooted at the suites folder, test modules import under names that
+                # include week and exercise, so same-named modules never collide.
+                "--rootdir", str(exercise.suite_dir.parent.parent),
                 "--tb=no",
                 "--import-mode=importlib",
                 "--no-header",
                 "-o", "console_output_style=classic",
             ],
-            plugins=[collector],
+            plugins=[collector, _fixture_plugin(submission)],
         )
     finally:
         notebook_cells = submission.cell_results
         output = submission.output()
+        output_before_tests = submission.output_before_requests
         failures = list(submission.failures)
         submission.close()
     if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or not collector.results:
@@ -156,7 +178,12 @@ def run(cells: list[dict], exercise_id: str, hide: list[str] | tuple = (), limit
         "score": sum(t["points"] for t in tests),
         "max_score": sum(t["max_points"] for t in tests),
         "tests": tests,
-        "notebook": {"cells": notebook_cells, "output": output, "sandbox_failures": failures},
+        "notebook": {
+            "cells": notebook_cells,
+            "output": output,
+            "output_before_tests": output_before_tests,  # safe for feedback: no hidden input reached it
+            "sandbox_failures": failures,
+        },
     }
 
 

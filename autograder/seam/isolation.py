@@ -138,16 +138,19 @@ def remove_tree(path: Path) -> None:
 
 
 def processes_of(uid: int) -> list[int]:
-    """PIDs whose real uid is ``uid``."""
+    """PIDs of live processes whose real uid is ``uid`` (zombies, already dead, are left out)."""
     pids = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/status", "rb") as fh:
+                state = b""
                 for line in fh:
-                    if line.startswith(b"Uid:"):
-                        if int(line.split()[1]) == uid:
+                    if line.startswith(b"State:"):
+                        state = line.split()[1]
+                    elif line.startswith(b"Uid:"):
+                        if int(line.split()[1]) == uid and state != b"Z":
                             pids.append(int(entry.name))
                         break
         except (FileNotFoundError, ProcessLookupError, PermissionError):

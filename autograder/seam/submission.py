@@ -109,6 +109,23 @@ class OutputPipe:
             self.dropped += max(len(chunk) - max(room, 0), 0)
         os.close(self._fd)
 
+    def settled_text(self, wait: float = 0.5) -> str:
+        """What was kept so far, once the pipe holds nothing more to drain (or after ``wait`` s)."""
+        import fcntl
+        import struct
+        import termios
+
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                pending = struct.unpack("i", fcntl.ioctl(self._fd, termios.FIONREAD, b"\0" * 4))[0]
+            except OSError:
+                break
+            if pending == 0:
+                break
+            time.sleep(0.005)
+        return bytes(self.kept).decode("utf-8", "replace")
+
     def text(self, wait: float = 1.0) -> str:
         self._thread.join(wait)
         text = bytes(self.kept).decode("utf-8", "replace")
@@ -176,6 +193,10 @@ class Submission:
         self.limits = limits or SandboxLimits()
         self.hide = list(hide or [])
         self.cell_results: list[dict] = []
+        # What the notebook printed while it first ran, before any request (and so any
+        # hidden test's input) reached the sandbox: the only output safe to show a learner.
+        self.output_before_requests: str | None = None
+        self._requested = False
         self.failures: list[str] = []
         self._pid: int | None = None
         self._slot: isolation.Slot | None = None
@@ -229,6 +250,8 @@ class Submission:
         )
         ready = self._receive(self.limits.notebook_seconds, "running the notebook")
         self.cell_results = ready.get("cells", [])
+        if not self._requested:
+            self.output_before_requests = self._output.settled_text()
 
     def close(self) -> None:
         """Kill every process the sandbox started and remove its working directory."""
@@ -316,6 +339,7 @@ class Submission:
     def _request(self, message: dict):
         self.start()
         generation = self._generation
+        self._requested = True
         write_frame(self._wfd, codec.dumps(message))
         reply = self._receive(self.limits.call_seconds, "a call into the notebook")
         if not reply.get("ok"):
