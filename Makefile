@@ -42,7 +42,9 @@ bench-grading: $(STAMP)
 	$(BIN)/python benchmarks/grading_throughput.py
 
 lock:
-	$(BIN)/python -m pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel)==' > requirements.txt
+	{ sed -n '1,2p' requirements.txt; echo "torch==$$($(BIN)/python -c 'import torch; print(torch.__version__.split("+")[0])')"; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel|torch)=='; } > requirements.lock.tmp
+	mv requirements.lock.tmp requirements.txt
 
 clean:
 	rm -rf _build
