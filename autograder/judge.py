@@ -71,6 +71,25 @@ def learner_reason(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def suite_helper(test_file: str, filename: str) -> types.ModuleType:
+    """Load ``filename``, a helper beside a hidden test module, once per judge process.
+
+    Hidden suites are not packages, and two exercises may name their helpers
+    alike, so the helper is registered under a name made from its week,
+    exercise and file name.
+    """
+    import importlib.util
+
+    path = Path(test_file).with_name(filename)
+    name = "autograder_suite_" + "_".join(path.with_suffix("").parts[-3:])
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def _fixture_plugin(submission: Submission) -> types.ModuleType:
     """A plugin module holding the ``submission`` fixture for one run."""
     module = types.ModuleType("autograder_submission_fixture")

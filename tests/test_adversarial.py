@@ -28,6 +28,7 @@ from autograder.engine import grade_notebook
 from autograder.exercises import REPO_ROOT, get_exercise
 from autograder.seam import isolation
 from tests.helpers import failed_tests, with_cells
+from tests.test_week01_attention_grading import attention
 
 EXERCISE = get_exercise("week01/attention")
 SOLUTION = EXERCISE.source_path
@@ -35,17 +36,7 @@ LIMITS = {"notebook_seconds": 8, "call_seconds": 4, "submission_seconds": 40, "m
 CANARY = Path("/tmp/autograder-adversarial-canary")
 
 # A wrong implementation: it forgets to divide the scores by sqrt(d_k).
-UNSCALED = '''
-def scaled_dot_product_attention(q, k, v, mask=None):
-    scores = q @ k.transpose(-2, -1)
-    if mask is not None:
-        allowed = mask.any(dim=-1, keepdim=True)
-        scores = scores.masked_fill(~mask, float("-inf")).masked_fill(~allowed, 0.0)
-    weights = softmax(scores, dim=-1)
-    if mask is not None:
-        weights = weights.masked_fill(~allowed, 0.0)
-    return weights @ v, weights
-'''
+UNSCALED = attention(scores="q @ k.transpose(-2, -1)")
 UNSCALED_FAILS = {"test_matches_torch_without_mask", "test_weights_are_scaled_softmax", "test_gradients_match_torch"}
 UNSCALED_MAX = 17 - 4  # the points an unscaled attention earns on its own
 
@@ -257,24 +248,17 @@ def test_hostile_submission_earns_nothing_unearned(case, tmp_path):
 
 
 CORRECT_BUT_NOISY = {
-    "scaled_dot_product_attention": '''
-import sys, time, warnings
-time.sleep(1.5)  # a slow import
-print("debugging output", file=sys.stderr)
-warnings.warn("this API is deprecated", DeprecationWarning)
-warnings.warn("a user warning")
-def scaled_dot_product_attention(q, k, v, mask=None):
-    print("called", file=sys.stderr)
-    warnings.warn("inside a graded function")
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    if mask is not None:
-        allowed = mask.any(dim=-1, keepdim=True)
-        scores = scores.masked_fill(~mask, float("-inf")).masked_fill(~allowed, 0.0)
-    weights = softmax(scores, dim=-1)
-    if mask is not None:
-        weights = weights.masked_fill(~allowed, 0.0)
-    return weights @ v, weights
-'''
+    "scaled_dot_product_attention": (
+        "import sys, time, warnings\n"
+        "time.sleep(1.5)  # a slow import\n"
+        "print('debugging output', file=sys.stderr)\n"
+        "warnings.warn('this API is deprecated', DeprecationWarning)\n"
+        "warnings.warn('a user warning')\n"
+    )
+    + attention().replace(
+        "mask=None):\n",
+        "mask=None):\n    print('called', file=sys.stderr)\n    warnings.warn('inside a graded function')\n",
+    )
 }
 
 

@@ -4,26 +4,12 @@ Expected merges come from the reference trainer in _bpe_reference.py, run
 here in the judge on the same texts.
 """
 
-import importlib.util
-import sys
-from pathlib import Path
 
-from autograder.judge import points
+from autograder.judge import points, suite_helper
 from autograder.seam.submission import StudentError
 from llmcourse.testing import check
 
-def _load_reference():
-    """The suite's reference implementation and texts (_bpe_reference.py), loaded once per judge."""
-    name = "week01_bpe_hidden_reference"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("_bpe_reference.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-ref = _load_reference()
+ref = suite_helper(__file__, "_bpe_reference.py")
 
 
 def _train(submission, text, vocab_size):
