@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from autograder.exercises import get_exercise
-from tests.helpers import assert_full_marks, assert_loses, grade, with_cells
+from tests.helpers import grade, grading_tests, with_cells
 
 EXERCISE = get_exercise("week01/attention")
 SOLUTION = EXERCISE.source_path
@@ -133,16 +133,9 @@ def scaled_dot_product_attention(q, k, v, mask=None):
 }
 
 
-@pytest.mark.slow
-def test_einsum_solution_earns_full_marks(tmp_path):
-    assert_full_marks(grade(with_cells(SOLUTION, tmp_path / "einsum.ipynb", EINSUM_SOLUTION)))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mistake", sorted(WRONG))
-def test_wrong_submission_loses_points(mistake, tmp_path):
-    cells, must_fail = WRONG[mistake]
-    assert_loses(grade(with_cells(SOLUTION, tmp_path / f"{mistake}.ipynb", cells)), must_fail, mistake)
+test_differently_written_solution_earns_full_marks, test_wrong_submission_loses_points = grading_tests(
+    SOLUTION, {"einsum": EINSUM_SOLUTION}, WRONG
+)
 
 
 @pytest.mark.slow

@@ -9,10 +9,8 @@ full marks, and each realistic mistake must lose the points of the properties
 it breaks.
 """
 
-import pytest
-
 from autograder.exercises import get_exercise
-from tests.helpers import assert_full_marks, assert_loses, grade, with_cells
+from tests.helpers import grading_tests
 
 EXERCISE = get_exercise("week01/bpe")
 SOLUTION = EXERCISE.source_path
@@ -300,13 +298,6 @@ def decode(ids, merges):
 }
 
 
-@pytest.mark.slow
-def test_incremental_solution_earns_full_marks(tmp_path):
-    assert_full_marks(grade(with_cells(SOLUTION, tmp_path / "incremental.ipynb", INCREMENTAL_SOLUTION)))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mistake", sorted(WRONG))
-def test_wrong_submission_loses_points(mistake, tmp_path):
-    cells, must_fail = WRONG[mistake]
-    assert_loses(grade(with_cells(SOLUTION, tmp_path / f"{mistake}.ipynb", cells)), must_fail, mistake)
+test_differently_written_solution_earns_full_marks, test_wrong_submission_loses_points = grading_tests(
+    SOLUTION, {"incremental": INCREMENTAL_SOLUTION}, WRONG
+)

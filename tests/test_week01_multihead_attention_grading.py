@@ -6,10 +6,8 @@ released stub zero, differently written correct solutions full marks, and
 each realistic mistake must lose the points of the properties it breaks.
 """
 
-import pytest
-
 from autograder.exercises import get_exercise
-from tests.helpers import assert_full_marks, assert_loses, grade, with_cells
+from tests.helpers import grading_tests
 
 EXERCISE = get_exercise("week01/multihead_attention")
 SOLUTION = EXERCISE.source_path
@@ -231,15 +229,6 @@ class MultiHeadAttention(nn.Module):
 }
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("variant", ["fused_einsum", "sdpa"])
-def test_differently_written_solution_earns_full_marks(variant, tmp_path):
-    cells = {"fused_einsum": FUSED_EINSUM_SOLUTION, "sdpa": SDPA_SOLUTION}[variant]
-    assert_full_marks(grade(with_cells(SOLUTION, tmp_path / f"{variant}.ipynb", cells)))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("mistake", sorted(WRONG))
-def test_wrong_submission_loses_points(mistake, tmp_path):
-    cells, must_fail = WRONG[mistake]
-    assert_loses(grade(with_cells(SOLUTION, tmp_path / f"{mistake}.ipynb", cells)), must_fail, mistake)
+test_differently_written_solution_earns_full_marks, test_wrong_submission_loses_points = grading_tests(
+    SOLUTION, {"fused_einsum": FUSED_EINSUM_SOLUTION, "sdpa": SDPA_SOLUTION}, WRONG
+)

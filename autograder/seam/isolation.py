@@ -11,6 +11,9 @@ When the grader runs as root, each sandbox gets:
   history, the course's gradebook and submissions, and the judge's files are
   covered by empty read-only mounts, and ``/tmp`` and ``/dev/shm`` are private;
 * a working directory that holds only its own files, owned by that user;
+* ``/proc`` read-only, so that the sandbox cannot reset the kernel's record of
+  its own peak memory (``clear_refs``), which the judge reads from outside
+  (:meth:`autograder.seam.submission.Submission.peak_memory_of`);
 * resource limits: address space, processes, file size, open files, CPU time.
 
 Without root (a learner grading their own notebook on a laptop) none of this
@@ -45,6 +48,7 @@ CLONE_NEWNET = 0x40000000
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
+MS_NOEXEC = 8
 MS_REMOUNT = 32
 MS_BIND = 4096
 MS_REC = 16384
@@ -249,6 +253,17 @@ def _private_tmp() -> None:
         _mount(str(staging), path, None, MS_BIND | MS_REC, None)
 
 
+def _read_only_proc() -> None:
+    """Make /proc read-only in this mount namespace; the judge's own view stays writable.
+
+    Reading (``/proc/self/status``, ``/proc/cpuinfo``) works as before; writes
+    such as ``5 > /proc/self/clear_refs``, which would reset the peak resident
+    memory the judge measures, fail with EROFS.
+    """
+    _mount("/proc", "/proc", None, MS_BIND | MS_REC, None)
+    _mount(None, "/proc", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+
+
 def enter_sandbox(slot: Slot | None, hide: list[str], limits: dict) -> None:
     """Called in the sandbox process before any student code: isolate, then drop root.
 
@@ -265,6 +280,7 @@ def enter_sandbox(slot: Slot | None, hide: list[str], limits: dict) -> None:
                 _mount("/dev/null", path, None, MS_BIND, None)
         _expose_interpreter()
         _private_tmp()
+        _read_only_proc()
         os.chdir(slot.workdir)
         os.setgroups([])
         os.setgid(slot.gid)

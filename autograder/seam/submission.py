@@ -5,7 +5,10 @@ the fork server (:mod:`autograder.seam.zygote`), isolated as
 :mod:`autograder.seam.isolation` describes, runs the notebook's code cells
 there, and then turns attribute access and calls into requests over a pipe. Values come back decoded
 by :mod:`autograder.seam.codec` (never unpickled); other objects come back as
-:class:`Remote` handles that can be called and inspected the same way.
+:class:`Remote` handles that can be called and inspected the same way. A hidden
+test can also learn how much memory one call needed
+(:meth:`Submission.peak_memory_of`), measured from this side by the kernel's
+figures for the sandbox process.
 
 Each request has a time limit, and the whole submission a time budget. A
 sandbox that overruns a limit, crashes or exits is killed with every process
@@ -144,6 +147,33 @@ class StudentError(Exception):
 
 class SandboxFailure(Exception):
     """The sandbox did not answer: it timed out, crashed or exited."""
+
+
+class MemoryProbeUnavailable(RuntimeError):
+    """This machine does not let the judge measure the sandbox's peak memory."""
+
+
+def _resident_peak(pid: int) -> int:
+    """The kernel's record of the largest resident set of ``pid`` (VmHWM), in bytes."""
+    with open(f"/proc/{pid}/status", "rb") as fh:
+        for line in fh:
+            if line.startswith(b"VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise MemoryProbeUnavailable(f"/proc/{pid}/status has no VmHWM line")
+
+
+def _reset_resident_peak(pid: int) -> int:
+    """Lower the peak of ``pid`` to its current resident set; return that, in bytes."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as fh:
+            fh.write("5")
+        return _resident_peak(pid)
+    except OSError as exc:
+        raise MemoryProbeUnavailable(
+            f"cannot measure the sandbox's peak memory here: resetting it through "
+            f"/proc/{pid}/clear_refs failed ({exc.strerror or exc}); this needs Linux and a "
+            f"grader running as root or as the sandbox's own user"
+        ) from None
 
 
 class Remote:
@@ -318,6 +348,32 @@ class Submission:
                 "cotangents": codec.to_wire(cotangents),
             }
         )
+
+    def peak_memory_of(self, fn: Remote, *args, **kwargs) -> tuple[object, int]:
+        """Call ``fn(*args, **kwargs)`` in the sandbox; return its result and the memory the call needed.
+
+        The second value, in bytes, is measured here, outside the sandbox, from
+        the kernel's own figures for the sandbox process: its peak resident set
+        (VmHWM) is lowered to its current resident set (``5`` written to
+        ``/proc/<pid>/clear_refs``) just before the request and read just after
+        the reply; the value is the difference. It covers everything the
+        sandbox did for the request: decoding the arguments, the call, encoding
+        the result. Memory the process already held and reused is not counted
+        again, and memory of processes the notebook starts is not counted.
+
+        The sandbox cannot write the figure the judge reads, and with isolation
+        it sees ``/proc`` read-only, so it cannot lower its own peak in the middle
+        of the call either (without isolation, on a learner's own machine, it
+        could). Raises :class:`MemoryProbeUnavailable` where the measurement is
+        not possible (no Linux ``/proc``, or no permission to write it).
+        """
+        self.start()
+        target = fn.__seam_handle__  # checked against the running sandbox before measuring
+        baseline = _reset_resident_peak(self._pid)
+        result = self._request(
+            {"op": "call", "target": target, "args": codec.to_wire(list(args)), "kwargs": codec.to_wire(dict(kwargs))}
+        )
+        return result, max(_resident_peak(self._pid) - baseline, 0)
 
     def forbidden_calls(self) -> list[str]:
         """Forbidden built-ins the student's code reaches for.

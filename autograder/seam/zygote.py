@@ -118,6 +118,13 @@ def _sandbox_child(spec: dict, fds: list[int]) -> int:  # pragma: no cover - run
     os.environ.update(spec.get("env", {}))
     sys.stdout = open(1, "w", buffering=1, closefd=False)
     sys.stderr = open(2, "w", buffering=1, closefd=False)
+    # torch read OMP_NUM_THREADS when the zygote imported it, before the sandbox's
+    # environment existed, so set the thread count the environment asks for here.
+    # One thread per sandbox: graders run several sandboxes side by side, and two
+    # threads fighting for a core made a small model's training step 5x slower.
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     from autograder.seam import sandbox
 
     return sandbox.serve_submission(rfd, wfd)
