@@ -129,3 +129,25 @@ def course_text(max_chars: int | None = DEFAULT_MAX_CHARS, book_dir: Path | None
     """
     text = "\n\n".join(course_documents(book_dir).values())
     return text if max_chars is None else text[:max_chars]
+
+
+# A frozen copy of the text, for what must not move when a chapter is edited.
+SNAPSHOT_PATH = Path(__file__).resolve().parent / "data" / "course_text_snapshot.txt"
+
+
+def snapshot_text() -> str:
+    """A frozen snapshot of :func:`course_text`, shipped with the package.
+
+    The tiny GPT (``llmcourse.gpt.pretrained``) and the ``week01/tiny_gpt``
+    exercise train on it, so that their weights, cached models and stated
+    loss targets stay put while the chapters change. Refresh it on purpose
+    with :func:`write_snapshot` (every cached model then retrains once).
+    """
+    return SNAPSHOT_PATH.read_text(encoding="utf8")
+
+
+def write_snapshot(max_chars: int = 200_000) -> Path:
+    """Freeze the current chapters' text (its first ``max_chars`` characters) as the snapshot."""
+    SNAPSHOT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    SNAPSHOT_PATH.write_text(course_text(max_chars), encoding="utf8")
+    return SNAPSHOT_PATH

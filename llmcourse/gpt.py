@@ -17,8 +17,9 @@ What it is:
 * :class:`CharTokenizer`, one token per character of the training text;
 * :func:`train` with AdamW, a cosine schedule after a short warm-up, gradient
   clipping, held-out loss and tokens per second;
-* :func:`pretrained`, the course's reference run on the course's own text,
-  trained once per checkout and cached under ``_build/models/``;
+* :func:`pretrained`, the course's reference run on a frozen snapshot of the
+  course's own text (``llmcourse.corpus.snapshot_text``), trained once per
+  checkout and cached under ``_build/models/``;
 * :func:`sample_next` and :func:`generate`: greedy, temperature, top-k, top-p.
 
 What it is not: fast (no fused kernels, no KV cache: week 6 adds one), robust
@@ -346,17 +347,18 @@ def _exclusive(lock_path: Path):
 
 
 def pretrained(text: str | None = None, progress: bool = True) -> Pretrained:
-    """The course's reference tiny GPT, trained on ``text`` (the course's own chapters).
+    """The course's reference tiny GPT, trained on ``text`` (default: the frozen course text).
 
-    Training takes about two minutes on one CPU core; the result is cached in
-    ``_build/models/`` under a key made of the text, the model and training
+    Training takes two to three minutes on one CPU core; the result is cached
+    in ``_build/models/`` under a key made of the text, the model and training
     settings and the torch version, so that every chapter that asks for it
-    after the first gets the same weights in a second. A change to any
-    chapter changes the text and so trains a new model.
+    after the first gets the same weights in a second. The default text is
+    :func:`llmcourse.corpus.snapshot_text`, not the live chapters, so editing
+    a chapter does not retrain the model.
     """
-    from llmcourse.corpus import course_text
+    from llmcourse.corpus import snapshot_text
 
-    text = course_text() if text is None else text
+    text = snapshot_text() if text is None else text
     tokenizer = CharTokenizer.from_text(text)
     config = GPTConfig(vocab_size=tokenizer.vocab_size, **REFERENCE_MODEL)
     train_data, val_data = split_corpus(text, tokenizer)

@@ -57,6 +57,8 @@ TIMEOUT_MS = 15_000
 SEARCH_EXPECTATIONS: dict[str, list[str]] = {
     "attention": ["book/week01/attention"],
     "scaled dot-product": ["book/week01/attention"],
+    "nucleus": ["book/week01/decoding"],
+    "RoPE": ["book/week02/positional_encoding"],
     "KV cache": ["book/week06/overview", "book/week06/kv_cache"],
     "recall@k": ["book/week04/overview", "book/week04/retrieval_metrics"],
     "LoRA": ["book/week05/lora"],

@@ -1,7 +1,7 @@
 """Hidden tests for get_batch, next_token_loss and train (grade cell ``test_gpt_training``).
 
 The training test trains the learner's own model with the learner's loop on
-the course text (the split the notebook states), then takes the trained
+the course's frozen text (the split the notebook states), then takes the trained
 weights out through the seam and measures the held-out loss with the
 reference model: the learner's code never reports its own score.
 """
@@ -10,13 +10,14 @@ import torch
 import torch.nn.functional as F
 
 from autograder.judge import points, suite_helper
-from llmcourse.corpus import course_text
+from llmcourse.corpus import snapshot_text
 from llmcourse.gpt import CharTokenizer, split_corpus
 from llmcourse.testing import assert_close, check
 
 ref = suite_helper(__file__, "_gpt_reference.py")
 
-TARGET_LOSS = 2.6  # nats per character, stated in the notebook: a one-character context table scores 2.62
+TARGET_LOSS = 2.8  # nats per character, stated in the notebook; the solution's loop reaches about 2.7,
+# character frequencies alone score 3.3
 SHAPE = dict(block=64, layers=2, heads=4, d_model=64)
 
 
@@ -53,8 +54,8 @@ def test_gpt_next_token_loss(submission):
 
 @points(2)
 def test_gpt_training_reaches_stated_loss(submission):
-    """Your train() brings a fresh TinyGPT (d_model 64, 2 layers) below 2.6 nats per character on held-out course text in 300 steps, as measured by the grader."""
-    text = course_text()
+    """Your train() brings a fresh TinyGPT (d_model 64, 2 layers) below 2.8 nats per character on held-out course text in 300 steps, as measured by the grader."""
+    text = snapshot_text()
     tokenizer = CharTokenizer.from_text(text)
     train_data, val_data = split_corpus(text, tokenizer)
     vocab = tokenizer.vocab_size
