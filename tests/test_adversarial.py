@@ -216,6 +216,32 @@ def free_slots_are_clean() -> list[str]:
     return problems
 
 
+def reclaim_free_slots() -> None:
+    """Clean what a grader killed earlier on this machine left in the free sandbox slots.
+
+    Does for every slot no grader holds what acquiring it does in normal use
+    (that is how a killed run's leftovers are reclaimed): kill its user's
+    processes and remove its working directory.
+    """
+    import pwd
+
+    for index in range(isolation.POOL_SIZE):
+        lock = isolation.STATE_DIR / f"slot{index}.lock"
+        if not lock.exists():
+            continue
+        fd = os.open(lock, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # held by a running grader
+            os.close(fd)
+            continue
+        try:
+            isolation.kill_user(pwd.getpwnam(f"{isolation.USER_PREFIX}{index}").pw_uid)
+            isolation.remove_tree(isolation.STATE_DIR / f"work{index}")
+        finally:
+            os.close(fd)
+
+
 def _digest(paths) -> str:
     h = hashlib.sha256()
     for p in paths:
@@ -231,6 +257,7 @@ needs_isolation = pytest.mark.skipif(not isolation.available(), reason="sandbox 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_hostile_submission_earns_nothing_unearned(case, tmp_path):
     cells, honest_max, must_fail = CASES[case]
+    reclaim_free_slots()  # so that what is left over afterwards is this run's doing
     protected = [SOLUTION, *EXERCISE.suite_dir.glob("*.py"), EXERCISE.release_path]
     before = _digest(protected)
     notebook = with_cells(SOLUTION, tmp_path / "submitted" / "mallory" / "week01" / "attention.ipynb", cells)
