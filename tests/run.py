@@ -3,11 +3,10 @@
 Stages, in order (a failing stage stops the run with its exit code):
 
 1. Export the book's executable chapters to ``_build/nbval/`` (see tests/chapters.py).
-2. One pytest run, spread over ``--jobs`` workers (tests/xdist_groups.py keeps
-   a notebook's cells, and each test module, on one worker, and spreads the
-   grading tests one by one): the project's tests in ``tests/``, nbval over
-   every solution notebook and every chapter. Executed chapters go into the
-   book's execution cache.
+2. One pytest run, spread over ``--jobs`` workers (``--dist loadfile`` keeps a
+   notebook's cells on one worker): the project's tests in ``tests/``, nbval
+   over every solution notebook and every chapter. Executed chapters go into
+   the book's execution cache.
 3. ``jupyter-book build`` with warnings as errors; it must reuse the cache and
    execute no chapter a second time.
 4. The site checks in ``tests/site/`` against the built HTML.
@@ -62,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "tests, solution notebooks and chapters",
         [
             str(BIN / "python"), "-m", "pytest",
-            "-n", str(args.jobs), "--dist", "loadgroup", "-p", "tests.xdist_groups",
+            "-n", str(args.jobs), "--dist", "loadfile",
             "-p", "tests.nbval_cache", "--nbval-lax", "--nbval-current-env",
             "--ignore", "tests/site",
             "tests", *solutions, str(NBVAL_DIR.relative_to(REPO)),
