@@ -57,6 +57,7 @@ def test_gpt_block_rejects_indivisible_width(submission):
     try:
         submission.CausalSelfAttention(30, 4)
     except StudentError as exc:
-        check(exc.type_name == "ValueError", f"expected ValueError, got {exc.type_name}")
+        if exc.type_name != "ValueError":
+            raise  # reported as the learner's own exception ("not implemented yet" for the stub)
         return
     raise AssertionError("no error for d_model=30, n_head=4")
