@@ -190,39 +190,8 @@ CASES: dict[str, tuple[dict, float, set]] = {
 }
 
 
-def free_slots_are_clean() -> list[str]:
-    """Problems with sandbox users that no grader holds: none may have processes or files."""
-    problems = []
-    for index in range(isolation.POOL_SIZE):
-        lock = isolation.STATE_DIR / f"slot{index}.lock"
-        if not lock.exists():
-            continue
-        fd = os.open(lock, os.O_RDWR)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
-        try:
-            import pwd
-
-            uid = pwd.getpwnam(f"{isolation.USER_PREFIX}{index}").pw_uid
-            if isolation.processes_of(uid):
-                problems.append(f"processes of {isolation.USER_PREFIX}{index} survived: {isolation.processes_of(uid)}")
-            if (isolation.STATE_DIR / f"work{index}").exists():
-                problems.append(f"work{index} was not removed")
-        finally:
-            os.close(fd)
-    return problems
-
-
-def reclaim_free_slots() -> None:
-    """Clean what a grader killed earlier on this machine left in the free sandbox slots.
-
-    Does for every slot no grader holds what acquiring it does in normal use
-    (that is how a killed run's leftovers are reclaimed): kill its user's
-    processes and remove its working directory.
-    """
+def _free_slots():
+    """Yield (index, uid) of each sandbox slot no grader holds, with its lock held meanwhile."""
     import pwd
 
     for index in range(isolation.POOL_SIZE):
@@ -236,10 +205,32 @@ def reclaim_free_slots() -> None:
             os.close(fd)
             continue
         try:
-            isolation.kill_user(pwd.getpwnam(f"{isolation.USER_PREFIX}{index}").pw_uid)
-            isolation.remove_tree(isolation.STATE_DIR / f"work{index}")
+            yield index, pwd.getpwnam(f"{isolation.USER_PREFIX}{index}").pw_uid
         finally:
             os.close(fd)
+
+
+def free_slots_are_clean() -> list[str]:
+    """Problems with sandbox users that no grader holds: none may have processes or files."""
+    problems = []
+    for index, uid in _free_slots():
+        if isolation.processes_of(uid):
+            problems.append(f"processes of {isolation.USER_PREFIX}{index} survived: {isolation.processes_of(uid)}")
+        if (isolation.STATE_DIR / f"work{index}").exists():
+            problems.append(f"work{index} was not removed")
+    return problems
+
+
+def reclaim_free_slots() -> None:
+    """Clean what a grader killed earlier on this machine left in the free sandbox slots.
+
+    Does for every slot no grader holds what acquiring it does in normal use
+    (that is how a killed run's leftovers are reclaimed): kill its user's
+    processes and remove its working directory.
+    """
+    for index, uid in _free_slots():
+        isolation.kill_user(uid)
+        isolation.remove_tree(isolation.STATE_DIR / f"work{index}")
 
 
 def _digest(paths) -> str:
