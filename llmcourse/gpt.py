@@ -368,7 +368,9 @@ def pretrained(text: str | None = None, progress: bool = True) -> Pretrained:
     )
     key = hashlib.sha256(key_source.encode()).hexdigest()[:16]
     path = MODEL_CACHE / f"tiny-gpt-{key}.pt"
-    with _exclusive(MODEL_CACHE / f"tiny-gpt-{key}.lock"):
+    # fork_rng: the caller's random state is the same after a cache hit as after
+    # a training run, so a chapter's later samples do not depend on the cache.
+    with _exclusive(MODEL_CACHE / f"tiny-gpt-{key}.lock"), torch.random.fork_rng():
         torch.manual_seed(REFERENCE_TRAINING.seed)
         model = GPT(config)
         if path.exists():
