@@ -30,7 +30,6 @@ few million parameters on a CPU.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import math
@@ -42,6 +41,8 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from llmcourse.locking import exclusive
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_CACHE = Path(os.environ.get("LLMCOURSE_MODEL_CACHE", REPO_ROOT / "_build" / "models"))
@@ -334,18 +335,6 @@ def one_thread():
         torch.set_num_threads(previous)
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path):
-    """Hold an exclusive lock, so that two processes never train the same model at once."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def pretrained(text: str | None = None, progress: bool = True) -> Pretrained:
     """The course's reference tiny GPT, trained on ``text`` (default: the frozen course text).
 
@@ -370,7 +359,7 @@ def pretrained(text: str | None = None, progress: bool = True) -> Pretrained:
     path = MODEL_CACHE / f"tiny-gpt-{key}.pt"
     # fork_rng: the caller's random state is the same after a cache hit as after
     # a training run, so a chapter's later samples do not depend on the cache.
-    with _exclusive(MODEL_CACHE / f"tiny-gpt-{key}.lock"), torch.random.fork_rng():
+    with exclusive(MODEL_CACHE / f"tiny-gpt-{key}.lock"), torch.random.fork_rng():
         torch.manual_seed(REFERENCE_TRAINING.seed)
         model = GPT(config)
         if path.exists():

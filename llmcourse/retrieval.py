@@ -37,7 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from llmcourse.gpt import MODEL_CACHE, _exclusive
+from llmcourse.gpt import MODEL_CACHE
+from llmcourse.locking import exclusive
 
 EMBEDDING_CACHE = MODEL_CACHE.parent / "embeddings"
 RRF_K = 60  # Cormack et al.'s constant; the fused order barely moves for k in 20..100
@@ -144,7 +145,7 @@ class DenseEncoder:
                 missing.append(i)
         if missing:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            with _exclusive(self.cache_dir / "encode.lock"):
+            with exclusive(self.cache_dir / "encode.lock"):
                 vectors = self._load_model().encode(
                     [texts[i] for i in missing], batch_size=self.batch_size,
                     normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
