@@ -7,6 +7,10 @@ an import. ``find_leaks`` reports every fragment that appears, whitespace
 folded, in the text of the files it is given (HTML is also searched with its
 tags removed and entities decoded, so highlighted code is caught too).
 
+A line that the course library (``llmcourse/``) already contains is not a
+fragment: learners install and read that library, so such a line is public
+whatever else uses it (``tokenizer = CharTokenizer.from_text(text)``).
+
 Not handled: paraphrased or reformatted code, and fragments shorter than
 ``MIN_LENGTH`` (too generic to tell a leak from a coincidence).
 """
@@ -99,9 +103,18 @@ def find_leaks(roots: list[Path], fragments: dict[str, set[str]]) -> list[Leak]:
     return leaks
 
 
+def public_library_lines() -> set[str]:
+    """Every line of the course library's modules, folded: public, so never a leak."""
+    import llmcourse
+
+    library = Path(llmcourse.__file__).resolve().parent
+    return {_fold(line) for path in sorted(library.rglob("*.py")) for line in path.read_text().splitlines()}
+
+
 def fragments_for(exercises: list[Exercise]) -> dict[str, set[str]]:
+    public = public_library_lines()
     found = {}
     for ex in exercises:
-        found[f"solution {ex.id}"] = solution_fragments(ex)
-        found[f"hidden tests {ex.id}"] = hidden_test_fragments(ex)
+        found[f"solution {ex.id}"] = solution_fragments(ex) - public
+        found[f"hidden tests {ex.id}"] = hidden_test_fragments(ex) - public
     return found

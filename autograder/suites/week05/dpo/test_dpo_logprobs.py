@@ -17,13 +17,13 @@ ref = suite_helper(__file__, "_dpo_reference.py")
 
 def batch(seed: int, rows: int, length: int, vocab: int, scale: float = 1.0, dtype=torch.float32):
     """Logits, labels and a 0/1 mask with a prompt, padding, an empty row and a full row."""
-    rng = torch.Generator().manual_seed(seed)
-    logits = (scale * torch.randn(rows, length, vocab, generator=rng, dtype=torch.float64)).to(dtype)
-    labels = torch.randint(vocab, (rows, length), generator=rng)
+    case_gen = torch.Generator().manual_seed(seed)
+    logits = (scale * torch.randn(rows, length, vocab, generator=case_gen, dtype=torch.float64)).to(dtype)
+    labels = torch.randint(vocab, (rows, length), generator=case_gen)
     mask = torch.zeros(rows, length, dtype=torch.long)
     for r in range(rows):
-        start = int(torch.randint(0, max(1, length // 2), (), generator=rng))
-        stop = int(torch.randint(start + 1, length + 1, (), generator=rng))
+        start = int(torch.randint(0, max(1, length // 2), (), generator=case_gen))
+        stop = int(torch.randint(start + 1, length + 1, (), generator=case_gen))
         mask[r, start:stop] = 1
     mask[0] = 0                 # nothing to count
     mask[-1] = 1                # everything counts

@@ -21,8 +21,8 @@ ref = suite_helper(__file__, "_dpo_reference.py")
 
 def logps(seed: int, size: int, dtype=torch.float32):
     """Four plausible batches of sequence log-probabilities: policy chosen, policy rejected, reference chosen, reference rejected."""
-    rng = torch.Generator().manual_seed(seed)
-    return [(-30 + 10 * torch.randn(size, generator=rng, dtype=torch.float64)).to(dtype) for _ in range(4)]
+    case_gen = torch.Generator().manual_seed(seed)
+    return [(-30 + 10 * torch.randn(size, generator=case_gen, dtype=torch.float64)).to(dtype) for _ in range(4)]
 
 
 def unpack(result, size: int, label: str):

@@ -23,7 +23,7 @@ STEPS = 10
 def judge_twin(state: dict, **shape):
     """A GPT here holding ``state`` (read back from the sandbox)."""
     model, _ = ref.random_gpt(0, **shape)
-    model.load_state_dict(state)
+    model.load_state_dict(state, strict=True)
     return model.eval()
 
 

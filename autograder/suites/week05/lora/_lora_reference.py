@@ -86,7 +86,7 @@ def remote_gpt(submission, config: GPTConfig, state: dict):
     from dataclasses import asdict
 
     model = submission.GPT(submission.GPTConfig(**asdict(config)))
-    model.load_state_dict(state)
+    model.load_state_dict(state, strict=True)
     model.eval()
     return model
 
@@ -137,7 +137,7 @@ def merged_state(state: dict, scaling: float) -> dict:
 @torch.no_grad()
 def held_out_loss(config: GPTConfig, state: dict, data: torch.Tensor, windows: int = 128, seed: int = 97) -> float:
     model = GPT(config)
-    model.load_state_dict(state)
+    model.load_state_dict(state, strict=True)
     model.eval()
     gen = torch.Generator().manual_seed(seed)
     first = torch.randint(0, len(data) - config.block_size - 1, (windows,), generator=gen)
