@@ -39,6 +39,22 @@ def points(value: float):
     return pytest.mark.points(float(value))
 
 
+def learner_raised(type_name: str, call, *args, **kwargs) -> bool:
+    """Call into the learner's code: True if it raised ``type_name``, False if it returned.
+
+    Any other exception the learner's code raises propagates unchanged: it is
+    the learner's own error, reported as theirs (the stub's "not implemented
+    yet" among them), not a missing check.
+    """
+    try:
+        call(*args, **kwargs)
+    except StudentError as exc:
+        if exc.type_name != type_name:
+            raise
+        return True
+    return False
+
+
 def grade_id_of(item) -> str:
     """The grade cell a hidden test scores towards: its module's name."""
     return Path(str(item.fspath)).stem

@@ -5,8 +5,7 @@ here in the judge on the same texts.
 """
 
 
-from autograder.judge import points, suite_helper
-from autograder.seam.submission import StudentError
+from autograder.judge import learner_raised, points, suite_helper
 from llmcourse.testing import check
 
 ref = suite_helper(__file__, "_bpe_reference.py")
@@ -44,13 +43,8 @@ def test_merge_count_matches_vocab_size(submission):
                 0 <= left < 256 + rank and 0 <= right < 256 + rank,
                 f"merge {rank} uses an id that is neither a byte nor an earlier merge's (new ids are 256, 257, ...)",
             )
-    try:
-        submission.train_bpe(english, 255)
-    except StudentError as exc:
-        if exc.type_name != "ValueError":
-            raise
-    else:
-        check(False, "train_bpe(text, 255) should raise ValueError: the 256 byte values are always in the vocabulary")
+    check(learner_raised("ValueError", submission.train_bpe, english, 255),
+          "train_bpe(text, 255) should raise ValueError: the 256 byte values are always in the vocabulary")
 
 
 @points(2)

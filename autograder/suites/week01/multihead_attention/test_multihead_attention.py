@@ -11,8 +11,7 @@ import math
 
 import torch
 
-from autograder.judge import points
-from autograder.seam.submission import StudentError
+from autograder.judge import learner_raised, points
 from llmcourse.testing import assert_close, check
 
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "out_proj")
@@ -65,16 +64,6 @@ def compare(submission, seed, batch, length, d_model, n_heads, bias=True, mask=N
     )
     assert_close(out, ref_out.detach(), f"the output ({label})")
     assert_close(weights, ref_weights.detach(), f"the per-head weights ({label})")
-
-
-def raises_value_error(call, *args):
-    try:
-        call(*args)
-    except StudentError as exc:
-        if exc.type_name != "ValueError":
-            raise
-        return True
-    return False
 
 
 @points(1)
@@ -200,7 +189,7 @@ def test_rejects_indivisible_width(submission):
     """MultiHeadAttention(d_model, n_heads) raises ValueError when d_model is not divisible by n_heads."""
     for d_model, n_heads in ((10, 3), (16, 6)):
         check(
-            raises_value_error(submission.MultiHeadAttention, d_model, n_heads),
+            learner_raised("ValueError", submission.MultiHeadAttention, d_model, n_heads),
             f"MultiHeadAttention({d_model}, {n_heads}) should raise ValueError",
         )
 

@@ -5,8 +5,7 @@ Reference: ``llmcourse.gpt.GPT`` holding the same seeded weights.
 
 import torch
 
-from autograder.judge import points, suite_helper
-from autograder.seam.submission import StudentError
+from autograder.judge import learner_raised, points, suite_helper
 from llmcourse.testing import assert_close
 
 ref = suite_helper(__file__, "_gpt_reference.py")
@@ -65,10 +64,5 @@ def test_gpt_model_rejects_too_long_input(submission):
     shape = SHAPES[1]
     _, state = ref.reference_gpt(60, **shape)
     theirs = learner_gpt(submission, shape, state)
-    try:
-        theirs(torch.zeros(1, shape["block"] + 1, dtype=torch.long))
-    except StudentError as exc:
-        if exc.type_name != "ValueError":
-            raise  # reported as the learner's own exception
-        return
-    raise AssertionError("no error for an input longer than block_size")
+    if not learner_raised("ValueError", theirs, torch.zeros(1, shape["block"] + 1, dtype=torch.long)):
+        raise AssertionError("no error for an input longer than block_size")

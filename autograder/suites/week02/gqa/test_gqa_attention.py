@@ -15,8 +15,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder.judge import points
-from autograder.seam.submission import StudentError
+from autograder.judge import learner_raised, points
 from llmcourse.testing import assert_close, check
 
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "out_proj")
@@ -91,16 +90,6 @@ def learner_layer(submission, state, d_model, n_heads, n_kv_heads):
 
 def inputs(seed, batch, length, d_model):
     return torch.randn(batch, length, d_model, generator=torch.Generator().manual_seed(seed))
-
-
-def raises_value_error(call, *args):
-    try:
-        call(*args)
-    except StudentError as exc:
-        if exc.type_name != "ValueError":
-            raise
-        return True
-    return False
 
 
 @points(1)
@@ -206,6 +195,6 @@ def test_rejects_uneven_groups(submission):
     """The constructor raises ValueError when n_heads is not divisible by n_kv_heads, or d_model by n_heads."""
     for d_model, n_heads, n_kv in ((32, 8, 3), (48, 6, 4), (16, 4, 8), (30, 4, 2)):
         check(
-            raises_value_error(submission.GroupedQueryAttention, d_model, n_heads, n_kv),
+            learner_raised("ValueError", submission.GroupedQueryAttention, d_model, n_heads, n_kv),
             f"GroupedQueryAttention({d_model}, {n_heads}, {n_kv}) should raise ValueError",
         )

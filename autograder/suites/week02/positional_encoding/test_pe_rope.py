@@ -11,8 +11,7 @@ tested in float64, where the exercise asks for float64 angles.
 
 import torch
 
-from autograder.judge import points
-from autograder.seam.submission import StudentError
+from autograder.judge import learner_raised, points
 from llmcourse.testing import assert_close, check
 
 
@@ -50,13 +49,8 @@ def test_rope_keeps_shape_and_position_zero(submission):
 def test_rope_rejects_odd_width(submission):
     """apply_rope raises ValueError when the feature size d is odd."""
     for shape in ((3, 5), (2, 4, 7)):
-        try:
-            submission.apply_rope(torch.zeros(shape))
-        except StudentError as exc:
-            if exc.type_name != "ValueError":
-                raise
-        else:
-            check(False, f"apply_rope accepted a tensor of shape {shape}, whose feature size is odd")
+        check(learner_raised("ValueError", submission.apply_rope, torch.zeros(shape)),
+              f"apply_rope accepted a tensor of shape {shape}, whose feature size is odd")
 
 
 @points(1)

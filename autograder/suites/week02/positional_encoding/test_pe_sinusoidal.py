@@ -9,8 +9,7 @@ float32 is still inside the float32 tolerance.
 import numpy as np
 import torch
 
-from autograder.judge import points
-from autograder.seam.submission import StudentError
+from autograder.judge import learner_raised, points
 from llmcourse.testing import assert_close, check
 
 SIZES = [(1, 2), (5, 6), (32, 64), (17, 512), (32, 10)]  # (n_positions, d_model)
@@ -54,10 +53,5 @@ def test_sin_matches_vaswani_formula(submission):
 def test_sin_rejects_odd_width(submission):
     """sinusoidal_encoding raises ValueError when d_model is odd."""
     for d_model in (1, 9):
-        try:
-            submission.sinusoidal_encoding(4, d_model)
-        except StudentError as exc:
-            if exc.type_name != "ValueError":
-                raise
-        else:
-            check(False, f"sinusoidal_encoding accepted the odd width {d_model} instead of raising ValueError")
+        check(learner_raised("ValueError", submission.sinusoidal_encoding, 4, d_model),
+              f"sinusoidal_encoding accepted the odd width {d_model} instead of raising ValueError")

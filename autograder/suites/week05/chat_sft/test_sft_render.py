@@ -4,8 +4,7 @@ Expected ids come from ``_sft_reference.Layout``, the documented template
 rebuilt in the judge, for two vocabularies whose special ids differ.
 """
 
-from autograder.judge import points, suite_helper
-from autograder.seam.submission import StudentError
+from autograder.judge import learner_raised, points, suite_helper
 from llmcourse.testing import check
 
 ref = suite_helper(__file__, "_sft_reference.py")
@@ -60,10 +59,5 @@ def test_sft_render_rejects_unknown_roles(submission):
     for bad_role in ("bot", "User", "tool", ""):
         for where in (0, 1, 2):
             conversation = fine[:where] + [{"role": bad_role, "content": "ok"}] + fine[where:]
-            try:
-                submission.render(tokenizer, conversation)
-            except StudentError as exc:
-                if exc.type_name != "ValueError":
-                    raise  # the learner's own exception: "not implemented yet" for the stub
-                continue
-            check(False, f"no ValueError for the role {bad_role!r} as message {where} of a conversation")
+            check(learner_raised("ValueError", submission.render, tokenizer, conversation),
+                  f"no ValueError for the role {bad_role!r} as message {where} of a conversation")

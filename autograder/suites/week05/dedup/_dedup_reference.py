@@ -20,6 +20,7 @@ import sys
 
 import numpy as np
 
+from autograder.judge import learner_raised
 from autograder.seam.submission import Remote, StudentError
 from llmcourse.testing import check
 
@@ -65,13 +66,7 @@ def same_set(got, want: set[str], what: str) -> None:
 
 def expect_value_error(call, what: str) -> None:
     """``call()`` must raise ValueError in the learner's code; any other exception is the learner's own."""
-    try:
-        call()
-    except StudentError as exc:
-        if exc.type_name != "ValueError":
-            raise  # reported as the learner's own exception ("not implemented yet" for the stub)
-        return
-    check(False, f"no ValueError for {what}")
+    check(learner_raised("ValueError", call), f"no ValueError for {what}")
 
 
 # -- binomial tails ----------------------------------------------------------------

@@ -6,8 +6,7 @@ over the published levels in float64 (_nf4_reference.nearest_gap).
 
 import torch
 
-from autograder.judge import points, suite_helper
-from autograder.seam.submission import StudentError
+from autograder.judge import learner_raised, points, suite_helper
 from llmcourse.testing import assert_close, check
 
 ref = suite_helper(__file__, "_nf4_reference.py")
@@ -85,10 +84,5 @@ def test_nf4_all_zero_blocks_give_zeros(submission):
 def test_nf4_rejects_uneven_blocks(submission):
     """quantize_nf4 raises ValueError when the number of values is not a multiple of block_size."""
     for shape, block in (((100,), 64), ((3, 50), 64), ((96,), 64)):
-        try:
-            submission.quantize_nf4(torch.ones(*shape), block_size=block)
-        except StudentError as exc:
-            if exc.type_name != "ValueError":
-                raise
-        else:
-            check(False, f"a tensor of {torch.Size(shape).numel()} values in blocks of {block} was accepted instead of raising ValueError")
+        check(learner_raised("ValueError", submission.quantize_nf4, torch.ones(*shape), block_size=block),
+              f"a tensor of {torch.Size(shape).numel()} values in blocks of {block} was accepted instead of raising ValueError")

@@ -6,8 +6,7 @@ written in _quant_reference.py.
 
 import torch
 
-from autograder.judge import points, suite_helper
-from autograder.seam.submission import StudentError
+from autograder.judge import learner_raised, points, suite_helper
 from llmcourse.testing import assert_close, check
 
 ref = suite_helper(__file__, "_quant_reference.py")
@@ -64,10 +63,5 @@ def test_groups_run_along_each_row(submission):
 def test_groupwise_rejects_uneven_groups(submission):
     """quantize_groupwise raises ValueError when the number of columns is not a multiple of group_size."""
     for cols, group in ((100, 32), (96, 64)):
-        try:
-            submission.quantize_groupwise(torch.ones(4, cols), group, 4)
-        except StudentError as exc:
-            if exc.type_name != "ValueError":
-                raise
-        else:
-            check(False, f"{cols} columns in groups of {group} were accepted instead of raising ValueError")
+        check(learner_raised("ValueError", submission.quantize_groupwise, torch.ones(4, cols), group, 4),
+              f"{cols} columns in groups of {group} were accepted instead of raising ValueError")
