@@ -7,6 +7,9 @@ an import. ``find_leaks`` reports every fragment that appears, whitespace
 folded, in the text of the files it is given (HTML is also searched with its
 tags removed and entities decoded, so highlighted code is caught too).
 
+The held-out questions of the retrieval evaluation set are fragments too,
+whatever their length: the week 4 pipeline is graded on them.
+
 A line that the course library (``llmcourse/``) already contains is not a
 fragment: learners install and read that library, so such a line is public
 whatever else uses it (``tokenizer = CharTokenizer.from_text(text)``).
@@ -111,9 +114,17 @@ def public_library_lines() -> set[str]:
     return {_fold(line) for path in sorted(library.rglob("*.py")) for line in path.read_text().splitlines()}
 
 
+def held_out_questions() -> set[str]:
+    """The held-out retrieval questions, which the rag_pipeline suite grades on: learners must never see them."""
+    from llmcourse.book_sections import load_sections
+    from llmcourse.rag_eval import SPLITS, read_questions
+
+    return {_fold(q.question) for q in read_questions(SPLITS["heldout"], load_sections())}
+
+
 def fragments_for(exercises: list[Exercise]) -> dict[str, set[str]]:
     public = public_library_lines()
-    found = {}
+    found = {"held-out questions": held_out_questions()}
     for ex in exercises:
         found[f"solution {ex.id}"] = solution_fragments(ex) - public
         found[f"hidden tests {ex.id}"] = hidden_test_fragments(ex) - public

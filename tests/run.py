@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             "-n", str(args.jobs), "--dist", "loadfile",
             "-p", "tests.nbval_cache", "--nbval-lax", "--nbval-current-env",
             "--ignore", "tests/site",
+            "--durations=40",  # the slowest tests and notebooks, to see where the time budget goes
             "tests", *solutions, str(NBVAL_DIR.relative_to(REPO)),
             *args.pytest_args,
         ],

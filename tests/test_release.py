@@ -37,6 +37,14 @@ def test_leak_scan_finds_a_planted_solution_line(tmp_path):
     assert find_leaks([tmp_path], fragments)
 
 
+def test_leak_scan_finds_a_held_out_question_on_a_page(tmp_path):
+    """The week 4 pipeline is graded on the held-out questions: a page that quotes one leaks them."""
+    fragments = fragments_for([])
+    question = sorted(fragments["held-out questions"])[0]
+    (tmp_path / "page.html").write_text(f"<p>Try it on: <em>{question}</em></p>")
+    assert [leak.origin for leak in find_leaks([tmp_path], fragments)] == ["held-out questions"]
+
+
 def test_a_line_the_course_library_already_shows_is_not_a_secret():
     """Learners read llmcourse/: its lines are public even when a hidden test repeats them."""
     tiny_gpt = get_exercise("week01/tiny_gpt")

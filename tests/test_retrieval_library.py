@@ -7,6 +7,7 @@ from rank_bm25 import BM25Okapi
 from llmcourse.book_sections import load_sections
 from llmcourse.retrieval import BM25, DenseEncoder, reciprocal_rank_fusion, words
 from llmcourse.testing import assert_close
+from llmcourse import vector_snapshot
 
 
 def test_words_are_lower_case_letter_and_digit_runs():
@@ -56,9 +57,31 @@ def test_dense_encoder_reads_its_cache_without_loading_the_model(tmp_path):
     assert np.array_equal(out, vectors[::-1])
 
 
+def test_dense_encoder_rereads_the_cache_once_it_holds_the_lock(tmp_path, monkeypatch):
+    """A chapter that waited for the lock must not encode again what its neighbour just wrote."""
+    import contextlib
+
+    import llmcourse.retrieval as retrieval
+
+    encoder = DenseEncoder(cache_dir=tmp_path)
+    written = np.eye(1, DenseEncoder.dim, dtype=np.float32)[0]
+
+    @contextlib.contextmanager
+    def neighbour_finishes_first(_path):
+        path = encoder._path("shared text")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, written)
+        yield
+
+    monkeypatch.setattr(retrieval, "exclusive", neighbour_finishes_first)
+    out = encoder.encode(["shared text"])
+    assert encoder._model is None
+    assert np.array_equal(out[0], written)
+
+
 def test_dense_encoder_loads_offline_and_puts_paraphrases_close(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    encoder = DenseEncoder(cache_dir=tmp_path)
+    encoder = DenseEncoder(cache_dir=tmp_path, snapshot_path=None)
     texts = ["How much memory does the KV cache need?",
              "What is the size in bytes of the key-value cache?",
              "Mixture-of-experts routers send each token to two experts."]
@@ -67,3 +90,47 @@ def test_dense_encoder_loads_offline_and_puts_paraphrases_close(tmp_path, monkey
     similar, unrelated = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
     assert similar > unrelated + 0.2
     assert np.array_equal(DenseEncoder(cache_dir=tmp_path).encode(texts), vectors)  # from the cache
+
+
+def test_vector_snapshot_round_trips_texts_and_float16_vectors(tmp_path):
+    texts = ["plain", "ünïcödé and\nnew lines", ""]
+    vectors = np.random.default_rng(0).normal(size=(3, DenseEncoder.dim)).astype(np.float32)
+    vector_snapshot.write(tmp_path / "s.npz", texts, vectors)
+    stored_texts, stored = vector_snapshot.read(tmp_path / "s.npz")
+    assert stored_texts == texts and stored.dtype == np.float16
+    assert_close(stored, vectors, "stored vectors")
+    with pytest.raises(ValueError, match="2 texts for 3 vectors"):
+        vector_snapshot.write(tmp_path / "bad.npz", texts[:2], vectors)
+
+
+def test_dense_encoder_reads_the_snapshot_after_its_cache_and_before_the_model(tmp_path):
+    unit = np.eye(2, DenseEncoder.dim, dtype=np.float32)
+    vector_snapshot.write(tmp_path / "s.npz", ["in the snapshot", "also on disk"], unit)
+    encoder = DenseEncoder(cache_dir=tmp_path / "cache", snapshot_path=tmp_path / "s.npz")
+    on_disk = encoder._path("also on disk")
+    on_disk.parent.mkdir(parents=True)
+    np.save(on_disk, unit[0])                                # the disk cache wins over the snapshot
+    out = encoder.encode(["in the snapshot", "also on disk"])
+    assert encoder._model is None
+    assert np.array_equal(out, unit[[0, 0]])
+
+
+def test_dense_encoder_records_every_text_it_is_asked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv(vector_snapshot.RECORD_ENV, str(tmp_path / "texts.jsonl"))
+    encoder = DenseEncoder(cache_dir=tmp_path, snapshot_path=None)
+    for text in ("one\nline", "two"):
+        encoder._path(text).parent.mkdir(parents=True, exist_ok=True)
+        np.save(encoder._path(text), np.ones(DenseEncoder.dim, dtype=np.float32))
+    encoder.encode(["one\nline", "two"])
+    assert (tmp_path / "texts.jsonl").read_text().splitlines() == ['"one\\nline"', '"two"']
+
+
+def test_the_committed_snapshot_matches_the_live_model(tmp_path):
+    """The frozen vectors the chapters read are what the model computes today (float16 policy)."""
+    texts, stored = vector_snapshot.read(vector_snapshot.SNAPSHOT_PATH)
+    assert len(texts) == len(set(texts)) > 1000
+    rng = np.random.default_rng(2026)
+    longest = int(np.argmax([len(t) for t in texts]))       # truncation at 256 word pieces included
+    rows = sorted({longest, *rng.choice(len(texts), size=15, replace=False).tolist()})
+    live = DenseEncoder(cache_dir=tmp_path, snapshot_path=None).encode([texts[i] for i in rows])
+    assert_close(stored[rows], live, "snapshot vectors")
