@@ -113,7 +113,7 @@ class DenseEncoder:
     the SHA-256 of the model name and the text, under ``_build/embeddings/``),
     then in the frozen snapshot (``snapshot_path``; None turns it off). Only
     when both miss does the model (22.7M parameters) load: loading takes
-    seconds, and it encodes about 1,500 word pieces per CPU-second, so a pass
+    seconds, and it encodes about 1,300 word pieces per CPU-second, so a pass
     over the whole book costs about 100 CPU-seconds.
     """
 
