@@ -45,13 +45,18 @@ def test_reciprocal_rank_fusion_rewards_agreement_and_uses_ranks_only():
     assert [d for d, _ in reciprocal_rank_fusion([["x", "y"], ["y"]])] == ["y", "x"]
 
 
+def cache_vector(encoder, text, vector):
+    """Put vector in encoder's disk cache under text, as an earlier encode would have."""
+    path = encoder._path(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vector)
+
+
 def test_dense_encoder_reads_its_cache_without_loading_the_model(tmp_path):
     encoder = DenseEncoder(cache_dir=tmp_path)
     vectors = np.eye(2, DenseEncoder.dim, dtype=np.float32)
     for text, vector in zip(["first", "second"], vectors):
-        path = encoder._path(text)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, vector)
+        cache_vector(encoder, text, vector)
     out = encoder.encode(["second", "first"])
     assert encoder._model is None
     assert np.array_equal(out, vectors[::-1])
@@ -68,9 +73,7 @@ def test_dense_encoder_rereads_the_cache_once_it_holds_the_lock(tmp_path, monkey
 
     @contextlib.contextmanager
     def neighbour_finishes_first(_path):
-        path = encoder._path("shared text")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, written)
+        cache_vector(encoder, "shared text", written)
         yield
 
     monkeypatch.setattr(retrieval, "exclusive", neighbour_finishes_first)
@@ -107,9 +110,7 @@ def test_dense_encoder_reads_the_snapshot_after_its_cache_and_before_the_model(t
     unit = np.eye(2, DenseEncoder.dim, dtype=np.float32)
     vector_snapshot.write(tmp_path / "s.npz", ["in the snapshot", "also on disk"], unit)
     encoder = DenseEncoder(cache_dir=tmp_path / "cache", snapshot_path=tmp_path / "s.npz")
-    on_disk = encoder._path("also on disk")
-    on_disk.parent.mkdir(parents=True)
-    np.save(on_disk, unit[0])                                # the disk cache wins over the snapshot
+    cache_vector(encoder, "also on disk", unit[0])           # the disk cache wins over the snapshot
     out = encoder.encode(["in the snapshot", "also on disk"])
     assert encoder._model is None
     assert np.array_equal(out, unit[[0, 0]])
@@ -119,8 +120,7 @@ def test_dense_encoder_records_every_text_it_is_asked_for(tmp_path, monkeypatch)
     monkeypatch.setenv(vector_snapshot.RECORD_ENV, str(tmp_path / "texts.jsonl"))
     encoder = DenseEncoder(cache_dir=tmp_path, snapshot_path=None)
     for text in ("one\nline", "two"):
-        encoder._path(text).parent.mkdir(parents=True, exist_ok=True)
-        np.save(encoder._path(text), np.ones(DenseEncoder.dim, dtype=np.float32))
+        cache_vector(encoder, text, np.ones(DenseEncoder.dim, dtype=np.float32))
     encoder.encode(["one\nline", "two"])
     assert (tmp_path / "texts.jsonl").read_text().splitlines() == ['"one\\nline"', '"two"']
 
